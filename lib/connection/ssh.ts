@@ -1,0 +1,192 @@
+import { readFileSync } from 'node:fs';
+import pLimit from 'p-limit';
+import { Client, type ConnectConfig } from 'ssh2';
+import { KeelError, TimeoutError, UnreachableError } from '../errors';
+import { knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyPolicy } from '../known-hosts';
+import { quote } from '../quote';
+import type { Connection, ExecOptions, ExecResult } from '../types';
+
+export interface SshTarget {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+  keyFile?: string;
+  password?: string;
+  /** Run commands through sudo (when the login user is not root). */
+  become: boolean;
+  becomePassword?: string;
+  hostKeys: HostKeyPolicy;
+  connectTimeoutMs: number;
+}
+
+/** OpenSSH allows 10 sessions per connection by default (MaxSessions); stay below it. */
+const MAX_CHANNELS = 8;
+
+/** One SSH connection per host for the whole run; every command is an exec channel on it. */
+export class SshConnection implements Connection {
+  private client = new Client();
+  private lost?: Error;
+  private limit = pLimit(MAX_CHANNELS);
+
+  private constructor(private readonly target: SshTarget) {}
+
+  get host(): string {
+    return this.target.name;
+  }
+
+  static async open(target: SshTarget): Promise<SshConnection> {
+    const conn = new SshConnection(target);
+    await conn.connect();
+    return conn;
+  }
+
+  private connect(): Promise<void> {
+    const t = this.target;
+    let hostKeyError: Error | undefined;
+    const known = existsSafe(t.hostKeys.file) ? parseKnownHosts(readFileSync(t.hostKeys.file, 'utf8')) : [];
+    const config: ConnectConfig = {
+      host: t.address,
+      port: t.port,
+      username: t.user,
+      readyTimeout: t.connectTimeoutMs,
+      keepaliveInterval: 15_000,
+      keepaliveCountMax: 3,
+      hostVerifier: (key: Buffer) => {
+        try {
+          verifyHostKey(t.name, t.address, t.port, key, t.hostKeys);
+          return true;
+        } catch (err) {
+          hostKeyError = err as Error;
+          return false;
+        }
+      },
+      algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(known, t.address, t.port)) },
+    };
+    if (t.keyFile) config.privateKey = readFileSync(t.keyFile);
+    else if (process.env.SSH_AUTH_SOCK) config.agent = process.env.SSH_AUTH_SOCK;
+    if (t.password) config.password = t.password;
+
+    return new Promise((resolve, reject) => {
+      let ready = false;
+      this.client
+        .on('ready', () => {
+          ready = true;
+          resolve();
+        })
+        .on('error', (err: Error & { level?: string }) => {
+          if (ready) {
+            this.lost = new UnreachableError(t.name, `connection lost: ${err.message}`);
+            return;
+          }
+          if (hostKeyError) return reject(hostKeyError);
+          reject(new UnreachableError(t.name, explainConnectError(err, t)));
+        })
+        .on('close', () => {
+          if (ready && !this.lost) this.lost = new UnreachableError(t.name, 'connection closed by the host');
+          if (!ready) reject(hostKeyError ?? new UnreachableError(t.name, 'connection closed during set-up'));
+        })
+        .connect(config);
+    });
+  }
+
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    return this.limit(() => this.execNow(command, options));
+  }
+
+  private execNow(command: string, options: ExecOptions): Promise<ExecResult> {
+    if (this.lost) return Promise.reject(this.lost);
+    const t = this.target;
+    let remote = command;
+    let stdin = options.stdin;
+    if (t.become && t.user !== 'root') {
+      // The password goes first on stdin (sudo reads one line), the command's input after it.
+      remote = t.becomePassword
+        ? `sudo -S -p '' -- sh -c ${quote(command)}`
+        : `sudo -n -- sh -c ${quote(command)}`;
+      if (t.becomePassword) stdin = t.becomePassword + '\n' + (stdin ?? '');
+    }
+    return new Promise((resolve, reject) => {
+      this.client.exec(remote, (err, stream) => {
+        if (err) return reject(this.lost ?? new UnreachableError(t.name, `cannot open a channel: ${err.message}`));
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let timer: NodeJS.Timeout | undefined;
+        let timedOut = false;
+        if (options.timeoutMs !== undefined && Number.isFinite(options.timeoutMs)) {
+          timer = setTimeout(() => {
+            timedOut = true;
+            // Ask sshd to kill the command, then drop the channel either way.
+            try {
+              stream.signal('KILL');
+            } catch {
+              /* older servers: closing the channel is all we can do */
+            }
+            stream.close();
+          }, options.timeoutMs);
+        }
+        stream.on('data', (d: Buffer) => out.push(d));
+        stream.stderr.on('data', (d: Buffer) => errOut.push(d));
+        stream.on('close', (code: number | null, signal?: string) => {
+          clearTimeout(timer);
+          if (timedOut) return reject(new TimeoutError(`command timed out after ${Math.round(options.timeoutMs! / 1000)}s`));
+          if (this.lost && code === null) return reject(this.lost);
+          const stdout = Buffer.concat(out);
+          resolve({
+            code: code ?? (signal ? 128 : 255),
+            stdout: stdout.toString(),
+            stderr: Buffer.concat(errOut).toString(),
+            stdoutBytes: stdout,
+          });
+        });
+        stream.end(stdin ?? '');
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client.end();
+  }
+}
+
+function existsSafe(file: string): boolean {
+  try {
+    readFileSync(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** OpenSSH asks first for a key type it already trusts for the host; so do we. */
+function preferredHostKeyAlgorithms(knownTypes: string[]): ConnectConfig['algorithms'] extends infer A
+  ? A extends { serverHostKey?: infer S }
+    ? S
+    : never
+  : never {
+  const all = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ];
+  const wanted = knownTypes.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
+  const order = [...wanted.filter((t) => all.includes(t)), ...all.filter((t) => !wanted.includes(t))];
+  return order as never;
+}
+
+function explainConnectError(err: Error & { code?: string; level?: string }, t: SshTarget): string {
+  const where = `${t.user}@${t.address}:${t.port}`;
+  if (err.code === 'ECONNREFUSED') return `connection refused by ${where}`;
+  if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return `no route to ${where}`;
+  if (/Timed out while waiting for handshake/.test(err.message)) return `no answer from ${where} within ${t.connectTimeoutMs / 1000}s`;
+  if (err.level === 'client-authentication') {
+    return `authentication failed for ${where} (${t.keyFile ? `key ${t.keyFile}` : t.password ? 'password' : 'ssh-agent'}): check the user and key`;
+  }
+  return `${err.message} (${where})`;
+}
+
+export { KeelError };

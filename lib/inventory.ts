@@ -1,0 +1,268 @@
+import deepmerge from 'deepmerge';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { UsageError, ValidationError, type FieldProblem } from './errors';
+import { registerSecret } from './secrets';
+import type { HostView } from './types';
+import { toProblems } from './validate';
+import Ajv from 'ajv';
+
+/** How to reach a host. Every field may also be set for all hosts in `defaults`. */
+export interface ConnectionSpec {
+  /** Where to connect; defaults to the host's name. */
+  address?: string;
+  port?: number;
+  user?: string;
+  /** A private key file; without one, ssh-agent (SSH_AUTH_SOCK) is used. */
+  keyFile?: string;
+  /** Password authentication (secret: never printed). */
+  password?: string;
+  /** Run commands with sudo when the user is not root. */
+  become?: boolean;
+  becomePassword?: string;
+  connection?: 'ssh' | 'local';
+  /** OpenSSH known_hosts file used to verify host keys; default ~/.ssh/known_hosts. */
+  knownHostsFile?: string;
+  connectTimeoutSeconds?: number;
+}
+
+export interface HostSpec extends ConnectionSpec {
+  vars?: Record<string, unknown>;
+}
+
+export interface GroupSpec {
+  hosts?: string[];
+  children?: string[];
+  vars?: Record<string, unknown>;
+}
+
+export interface InventorySpec {
+  /** Inventory-wide vars: the lowest precedence. */
+  vars?: Record<string, unknown>;
+  defaults?: Omit<ConnectionSpec, 'address'>;
+  hosts: Record<string, HostSpec>;
+  groups?: Record<string, GroupSpec>;
+  /** Names of vars whose values are secret: redacted from every output and report. */
+  secretVars?: string[];
+}
+
+/** Typed identity: lets an inventory file get checking and completion. */
+export function defineInventory(spec: InventorySpec): InventorySpec {
+  return spec;
+}
+
+export interface ResolvedHost extends HostView {
+  readonly connection: Required<Pick<ConnectionSpec, 'port' | 'user' | 'become' | 'connection' | 'knownHostsFile' | 'connectTimeoutSeconds'>> &
+    Pick<ConnectionSpec, 'keyFile' | 'password' | 'becomePassword'>;
+}
+
+export interface Inventory {
+  hosts: ResolvedHost[];
+  groups: Record<string, string[]>;
+}
+
+const name = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' } as const;
+const connectionProps = {
+  port: { type: 'integer', minimum: 1, maximum: 65535 },
+  user: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' },
+  keyFile: { type: 'string', minLength: 1 },
+  password: { type: 'string' },
+  become: { type: 'boolean' },
+  becomePassword: { type: 'string' },
+  connection: { enum: ['ssh', 'local'] },
+  knownHostsFile: { type: 'string', minLength: 1 },
+  connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 600 },
+} as const;
+const varsSchema = { type: 'object' } as const;
+
+export const inventorySchema = {
+  type: 'object',
+  required: ['hosts'],
+  additionalProperties: false,
+  properties: {
+    vars: varsSchema,
+    defaults: { type: 'object', additionalProperties: false, properties: connectionProps },
+    hosts: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: name,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ...connectionProps,
+          address: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_.:-]+$' },
+          vars: varsSchema,
+        },
+      },
+    },
+    groups: {
+      type: 'object',
+      propertyNames: name,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          hosts: { type: 'array', items: { type: 'string' } },
+          children: { type: 'array', items: { type: 'string' } },
+          vars: varsSchema,
+        },
+      },
+    },
+    secretVars: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const checkInventory = ajv.compile(inventorySchema);
+
+/** `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path works too. */
+export function resolveInventoryPath(arg: string): string {
+  if (arg.includes('/') || arg.endsWith('.ts') || arg.endsWith('.js')) return isAbsolute(arg) ? arg : resolve(arg);
+  for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
+    for (const ext of ['.ts', '.js']) {
+      const p = join(dir, arg + ext);
+      if (existsSync(p)) return p;
+    }
+  }
+  throw new UsageError(`no inventory named "${arg}": looked for inventories/${arg}.ts`);
+}
+
+/** Loads an inventory module (default export: a spec, or a function returning one). */
+export async function loadInventory(arg: string, extraVars: Record<string, unknown> = {}): Promise<Inventory> {
+  const file = resolveInventoryPath(arg);
+  if (!existsSync(file)) throw new UsageError(`inventory file not found: ${file}`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const mod = require(file);
+  let spec = mod.default ?? mod.inventory ?? mod;
+  if (typeof spec === 'function') spec = await spec();
+  return buildInventory(spec, extraVars, file);
+}
+
+/** Validates a spec (every problem at once) and resolves each host's connection and merged vars. */
+export function buildInventory(spec: unknown, extraVars: Record<string, unknown> = {}, source = 'inventory'): Inventory {
+  if (!checkInventory(spec)) throw new ValidationError(`inventory ${source}`, toProblems(checkInventory.errors ?? []));
+  const inv = spec as InventorySpec;
+  const problems: FieldProblem[] = [];
+  const groups = inv.groups ?? {};
+  for (const [g, group] of Object.entries(groups)) {
+    if (inv.hosts[g]) problems.push({ path: `groups.${g}`, message: `has the same name as a host` });
+    if (g === 'all') problems.push({ path: `groups.${g}`, message: `"all" is reserved` });
+    group.hosts?.forEach((h, i) => {
+      if (!inv.hosts[h]) problems.push({ path: `groups.${g}.hosts.${i}`, message: `unknown host "${h}"` });
+    });
+    group.children?.forEach((c, i) => {
+      if (!groups[c]) problems.push({ path: `groups.${g}.children.${i}`, message: `unknown group "${c}"` });
+    });
+  }
+  const cycle = findCycle(groups);
+  if (cycle) problems.push({ path: `groups.${cycle[0]}.children`, message: `cycle: ${cycle.join(' → ')}` });
+  if (problems.length) throw new ValidationError(`inventory ${source}`, problems);
+
+  const membership = groupMembership(inv);
+  const depth = groupDepths(groups);
+  const secretNames = new Set(inv.secretVars ?? []);
+  const hosts: ResolvedHost[] = Object.entries(inv.hosts).map(([hostName, h]) => {
+    const mine = Object.keys(groups)
+      .filter((g) => membership[g].has(hostName))
+      .sort((a, b) => depth[a] - depth[b] || a.localeCompare(b));
+    const layers = [inv.vars ?? {}, ...mine.map((g) => groups[g].vars ?? {}), h.vars ?? {}, extraVars];
+    const vars = deepmerge.all(layers, { arrayMerge: (_, source) => source }) as Record<string, unknown>;
+    for (const key of secretNames) registerSecret(vars[key]);
+    const d = inv.defaults ?? {};
+    const pick = <K extends keyof ConnectionSpec>(k: K) => (h[k] !== undefined ? h[k] : d[k as keyof typeof d]) as ConnectionSpec[K];
+    const password = pick('password');
+    const becomePassword = pick('becomePassword');
+    registerSecret(password);
+    registerSecret(becomePassword);
+    return {
+      name: hostName,
+      address: h.address ?? hostName,
+      groups: mine,
+      vars,
+      connection: {
+        port: pick('port') ?? 22,
+        user: pick('user') ?? process.env.USER ?? 'root',
+        become: pick('become') ?? false,
+        connection: pick('connection') ?? 'ssh',
+        knownHostsFile: pick('knownHostsFile') ?? join(homedir(), '.ssh', 'known_hosts'),
+        connectTimeoutSeconds: pick('connectTimeoutSeconds') ?? 10,
+        keyFile: pick('keyFile'),
+        password,
+        becomePassword,
+      },
+    };
+  });
+  return { hosts, groups: Object.fromEntries(Object.entries(membership).map(([g, s]) => [g, [...s]])) };
+}
+
+function groupMembership(inv: InventorySpec): Record<string, Set<string>> {
+  const groups = inv.groups ?? {};
+  const memo: Record<string, Set<string>> = {};
+  const members = (g: string): Set<string> => {
+    if (memo[g]) return memo[g];
+    memo[g] = new Set(groups[g].hosts ?? []);
+    for (const c of groups[g].children ?? []) for (const h of members(c)) memo[g].add(h);
+    return memo[g];
+  };
+  for (const g of Object.keys(groups)) members(g);
+  return memo;
+}
+
+/** A parent's vars apply before a child's: depth 0 for top-level groups. */
+function groupDepths(groups: Record<string, GroupSpec>): Record<string, number> {
+  const parents: Record<string, string[]> = {};
+  for (const [g, spec] of Object.entries(groups)) for (const c of spec.children ?? []) (parents[c] ??= []).push(g);
+  const depth: Record<string, number> = {};
+  const of = (g: string): number => (depth[g] ??= Math.max(-1, ...(parents[g] ?? []).map(of)) + 1);
+  for (const g of Object.keys(groups)) of(g);
+  return depth;
+}
+
+function findCycle(groups: Record<string, GroupSpec>): string[] | undefined {
+  const state: Record<string, 'visiting' | 'done'> = {};
+  const walk = (g: string, path: string[]): string[] | undefined => {
+    if (state[g] === 'visiting') return [...path.slice(path.indexOf(g)), g];
+    if (state[g] === 'done' || !groups[g]) return undefined;
+    state[g] = 'visiting';
+    for (const c of groups[g].children ?? []) {
+      const found = walk(c, [...path, g]);
+      if (found) return found;
+    }
+    state[g] = 'done';
+    return undefined;
+  };
+  for (const g of Object.keys(groups)) {
+    const found = walk(g, []);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Host patterns as Ansible has them: `all`, a group or host name, unions `a:b` (or `a,b`),
+ * exclusions `!x`, intersections `&x`, globs `node*`. Order follows the inventory.
+ */
+export function selectHosts(inv: Inventory, pattern: string): ResolvedHost[] {
+  const names = inv.hosts.map((h) => h.name);
+  const expand = (term: string): Set<string> => {
+    if (term === 'all' || term === '*') return new Set(names);
+    if (inv.groups[term]) return new Set(inv.groups[term]);
+    if (names.includes(term)) return new Set([term]);
+    if (/[*?]/.test(term)) {
+      const re = new RegExp('^' + term.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+      return new Set([...names, ...Object.keys(inv.groups)].filter((n) => re.test(n)).flatMap((n) => inv.groups[n] ?? [n]));
+    }
+    throw new UsageError(`host pattern "${pattern}": no host or group named "${term}"`);
+  };
+  let selected = new Set<string>();
+  const terms = pattern.split(/[:,]/).map((t) => t.trim()).filter(Boolean);
+  for (const term of terms.filter((t) => !t.startsWith('!') && !t.startsWith('&'))) for (const h of expand(term)) selected.add(h);
+  for (const term of terms.filter((t) => t.startsWith('&'))) {
+    const keep = expand(term.slice(1));
+    selected = new Set([...selected].filter((h) => keep.has(h)));
+  }
+  for (const term of terms.filter((t) => t.startsWith('!'))) for (const h of expand(term.slice(1))) selected.delete(h);
+  return inv.hosts.filter((h) => selected.has(h.name));
+}

@@ -1,0 +1,34 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const repoRoot = join(__dirname, '..', '..');
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a playbook file exactly as a user would (`ts-node playbook.ts ...`), in a child process. */
+export function runCli(playbookFile: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register', playbookFile, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Writes an inventory module (a plain object default export) and returns its path. */
+export function writeInventory(dir: string, spec: unknown, name = 'inventory.ts'): string {
+  const file = join(dir, name);
+  writeFileSync(file, `export default ${JSON.stringify(spec, null, 2)};\n`);
+  return file;
+}

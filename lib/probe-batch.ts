@@ -10,7 +10,7 @@ export function batchScript(commands: readonly string[]): { script: string; mark
   const marker = 'keel-' + randomBytes(8).toString('hex');
   const lines = ['d=$(mktemp -d) || exit 97', "trap 'rm -rf \"$d\"' EXIT"];
   commands.forEach((cmd, i) => {
-    lines.push(`( ${cmd}\n) >"$d/${i}.o" 2>"$d/${i}.e" </dev/null; echo $? >"$d/${i}.c" &`);
+    lines.push(`{ ( ${cmd}\n) >"$d/${i}.o" 2>"$d/${i}.e" </dev/null; echo $? >"$d/${i}.c"; } &`);
   });
   lines.push('wait');
   lines.push(`for i in ${commands.map((_, i) => i).join(' ')}; do`);

@@ -1,0 +1,164 @@
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { flushHandlers } from '../../lib/handlers';
+import { buildInventory } from '../../lib/inventory';
+import type { HostRecap, Reporter } from '../../lib/reporter';
+import { runPlaybook, type RunOptions } from '../../lib/runner';
+import type { Play, TaskResult } from '../../lib/types';
+import { writeFile } from '../../tasks/files';
+import { FakeConnection } from '../helpers/fake-connection';
+
+class Recorder implements Reporter {
+  results: TaskResult[] = [];
+  unreachable: string[] = [];
+  playStart() {}
+  taskStart() {}
+  taskEnd(r: TaskResult) {
+    this.results.push(r);
+  }
+  hostUnreachable(h: string) {
+    this.unreachable.push(h);
+  }
+  playEnd() {}
+  recap(_: Record<string, HostRecap>) {}
+  note() {}
+}
+
+function setup(hosts = ['a', 'b', 'c']) {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-runner-'));
+  const inv = buildInventory({
+    hosts: Object.fromEntries(hosts.map((h) => [h, { vars: { root: dir, h } }])),
+    groups: { cluster: { hosts } },
+  });
+  const conns = new Map<string, FakeConnection>();
+  const connect: RunOptions['connect'] = async (host) => {
+    if (host.vars.down) throw new Error('refused');
+    const c = new FakeConnection(host.name, true);
+    conns.set(host.name, c);
+    return c;
+  };
+  return { dir, inv, conns, connect };
+}
+
+async function run(plays: Play[], s: ReturnType<typeof setup>, extra: Partial<RunOptions> = {}) {
+  const reporter = new Recorder();
+  const report = await runPlaybook(plays, s.inv, { check: false, forks: 5, reporter, connect: s.connect, ...extra });
+  return { report, reporter };
+}
+
+const filesPlay = (extraTasks: Play['tasks'] = () => []): Play => ({
+  name: 'files',
+  hosts: 'all',
+  tasks: (h) => [
+    writeFile({ path: `${h.vars.root}/${h.name}.conf`, content: `host ${h.name}\n` }, { notify: ['mark'] }),
+    writeFile({ path: `${h.vars.root}/${h.name}.other`, content: 'x\n' }, { tags: ['other'] }),
+    ...extraTasks(h),
+  ],
+  handlers: (h) => ({
+    mark: writeFile({ path: `${h.vars.root}/${h.name}.handler`, content: 'ran\n' }),
+    unused: writeFile({ path: `${h.vars.root}/${h.name}.unused`, content: 'no\n' }),
+  }),
+});
+
+test('a no-change run costs one round trip per host: facts and every probe in one batch', async () => {
+  const s = setup();
+  await run([filesPlay()], s);
+  const again = await run([filesPlay()], s);
+  assert.is(again.report.exitCode, 0);
+  for (const c of s.conns.values()) assert.is(c.commands.length, 1, c.commands.map((x) => x.command.slice(0, 40)).join('\n'));
+});
+
+test('handlers run once at the end of the play, only when notified', async () => {
+  const s = setup(['a']);
+  const first = await run([filesPlay()], s);
+  assert.ok(existsSync(join(s.dir, 'a.handler')));
+  assert.not.ok(existsSync(join(s.dir, 'a.unused')));
+  assert.equal(first.reporter.results.map((r) => r.status), ['changed', 'changed', 'changed']);
+  const second = await run([filesPlay()], s);
+  assert.equal(second.reporter.results.map((r) => r.status), ['ok', 'ok'], 'no handler without a change');
+});
+
+test('flushHandlers runs notified handlers before the next task', async () => {
+  const s = setup(['a']);
+  const play = filesPlay(() => [flushHandlers(), writeFile({ path: `${s.dir}/after`, content: 'after\n' })]);
+  const { reporter } = await run([play], s);
+  assert.equal(reporter.results.map((r) => r.task.split('/').pop()), ['a.conf', 'a.other', 'a.handler', 'after']);
+});
+
+test('check mode changes nothing, reports would change and exits with the drift code', async () => {
+  const s = setup();
+  const { report, reporter } = await run([filesPlay()], s, { check: true });
+  assert.is(report.exitCode, 4);
+  assert.ok(reporter.results.every((r) => r.status === 'would change'));
+  assert.not.ok(existsSync(join(s.dir, 'a.conf')));
+});
+
+test('a failed task stops that host; the other hosts finish the play', async () => {
+  const s = setup();
+  const play = filesPlay((h) => [
+    writeFile({ path: h.name === 'b' ? '/nonexistent-dir/x' : `${h.vars.root}/${h.name}.last`, content: 'z\n' }),
+    writeFile({ path: `${h.vars.root}/${h.name}.after-failure`, content: 'z\n' }),
+  ]);
+  const { report } = await run([play], s);
+  assert.is(report.exitCode, 1);
+  assert.is(report.recap.b.failed, 1);
+  assert.ok(existsSync(join(s.dir, 'a.after-failure')));
+  assert.not.ok(existsSync(join(s.dir, 'b.after-failure')));
+  assert.ok(existsSync(join(s.dir, 'c.after-failure')));
+});
+
+test('an unreachable host is reported and the others finish', async () => {
+  const s = setup();
+  s.inv.hosts[1] = { ...s.inv.hosts[1], vars: { ...s.inv.hosts[1].vars, down: true } };
+  const { report, reporter } = await run([filesPlay()], s);
+  assert.is(report.exitCode, 3);
+  assert.equal(reporter.unreachable, ['b']);
+  assert.is(report.recap.b.unreachable, 1);
+  assert.is(report.recap.a.changed, 3);
+});
+
+test('runOnce runs a cluster-wide step on the first host only', async () => {
+  const s = setup();
+  const play: Play = {
+    name: 'once',
+    hosts: 'cluster',
+    tasks: (h) => [writeFile({ path: `${h.vars.root}/once`, content: `${h.name}\n` }, { runOnce: true })],
+  };
+  const { reporter } = await run([play], s);
+  assert.is(readFileSync(join(s.dir, 'once'), 'utf8'), 'a\n');
+  assert.equal(reporter.results.map((r) => `${r.host}:${r.status}:${r.message ?? ''}`).sort(), [
+    'a:changed:',
+    'b:skipped:runs once, on a',
+    'c:skipped:runs once, on a',
+  ]);
+});
+
+test('--tags and --skip-tags select tasks; when=false skips with a reason', async () => {
+  const s = setup(['a']);
+  const tagged = await run([filesPlay()], s, { tags: ['other'] });
+  assert.equal(tagged.reporter.results.map((r) => r.task.split('/').pop()), ['a.other']);
+  const skipped = await run([filesPlay()], s, { skipTags: ['other'] });
+  assert.equal(skipped.reporter.results.map((r) => r.task.split('/').pop()), ['a.conf', 'a.handler']);
+  const play: Play = { name: 'w', hosts: 'all', tasks: () => [writeFile({ path: `${s.dir}/w`, content: 'w' }, { when: () => false })] };
+  const w = await run([play], s);
+  assert.equal(w.reporter.results.map((r) => [r.status, r.message]), [['skipped', 'condition is false']]);
+});
+
+test('bad task parameters fail while the playbook is planned, before any connection', async () => {
+  const s = setup();
+  const play: Play = { name: 'bad', hosts: 'all', tasks: () => [writeFile({ path: 'relative', content: 1 as unknown as string })] };
+  try {
+    await run([play], s);
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.match(String(err), 'writeFile parameters is invalid');
+    assert.match(String(err), 'path: must match pattern');
+    assert.match(String(err), 'content: must be string');
+  }
+  assert.is(s.conns.size, 0, 'no host was contacted');
+});
+
+test.run();

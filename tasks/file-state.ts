@@ -66,6 +66,8 @@ export function atomicWriteScript(path: string, attrs: { mode?: string; owner?: 
   const lines = [
     'set -e',
     sh`[ -d ${dir} ] || { echo "parent directory "${dir}" does not exist" >&2; exit 3; }`,
+    // mv onto a directory would move the file into it.
+    sh`if [ -d ${path} ]; then echo ${path}" is a directory" >&2; exit 3; fi`,
     sh`tmp=$(mktemp ${dir + '/.keel.XXXXXX'})`,
     `trap 'rm -f "$tmp"' EXIT`,
     'cat > "$tmp"',

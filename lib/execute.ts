@@ -45,7 +45,8 @@ export async function executeTask(task: Task, session: HostSession, check: boole
       if (decision.changes.length === 0) {
         return result({ status: 'ok', changes: [], message: decision.ok });
       }
-      if (check && !def.readOnly) {
+      // Read-only tasks (waitFor) have already looked once; in check mode that look is the answer.
+      if (check) {
         return result({ status: 'would change', changes: decision.changes, diff: decision.diff });
       }
       let outcome;

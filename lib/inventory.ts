@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError, ValidationError, type FieldProblem } from './errors';
 import { registerSecret } from './secrets';
-import type { HostView } from './types';
+import type { HostView, InventoryView } from './types';
 import { toProblems } from './validate';
 import Ajv from 'ajv';
 
@@ -163,6 +163,8 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
   const membership = groupMembership(inv);
   const depth = groupDepths(groups);
   const secretNames = new Set(inv.secretVars ?? []);
+  // Filled in once every host is resolved; each host refers to it.
+  const view: { hosts: InventoryView['hosts']; groups: InventoryView['groups'] } = { hosts: [], groups: {} };
   const hosts: ResolvedHost[] = Object.entries(inv.hosts).map(([hostName, h]) => {
     const mine = Object.keys(groups)
       .filter((g) => membership[g].has(hostName))
@@ -181,6 +183,7 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
       address: h.address ?? hostName,
       groups: mine,
       vars,
+      inventory: view,
       connection: {
         port: pick('port') ?? 22,
         user: pick('user') ?? process.env.USER ?? 'root',
@@ -194,7 +197,20 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
       },
     };
   });
-  return { hosts, groups: Object.fromEntries(Object.entries(membership).map(([g, s]) => [g, [...s]])) };
+  const order = hosts.map((h) => h.name);
+  const groupLists = Object.fromEntries(
+    Object.entries(membership).map(([g, members]) => [g, order.filter((h) => members.has(h))]),
+  );
+  view.hosts = hosts.map(({ name, address, groups: g, vars }) => ({ name, address, groups: g, vars }));
+  view.groups = groupLists;
+  return { hosts, groups: groupLists };
+}
+
+/** The hosts of a group as a role sees them: `hostsOf(host, 'cluster')` for a cluster's node list. */
+export function hostsOf(host: HostView, group: string): InventoryView['hosts'] {
+  const names = host.inventory.groups[group];
+  if (!names) throw new UsageError(`the inventory has no group "${group}"`);
+  return host.inventory.hosts.filter((h) => names.includes(h.name));
 }
 
 function groupMembership(inv: InventorySpec): Record<string, Set<string>> {

@@ -46,6 +46,15 @@ export interface HostView {
   readonly address: string;
   readonly groups: readonly string[];
   readonly vars: Readonly<Record<string, unknown>>;
+  /** The whole inventory, for roles that need the other hosts (a cluster's node list). */
+  readonly inventory: InventoryView;
+}
+
+export interface InventoryView {
+  /** Every host, in inventory order. */
+  readonly hosts: readonly Omit<HostView, 'inventory'>[];
+  /** Group name to member host names, in inventory order. */
+  readonly groups: Readonly<Record<string, readonly string[]>>;
 }
 
 /** One difference between what is and what is wanted, stated for a person. */
@@ -102,7 +111,7 @@ export interface TaskDefinition<S = unknown> {
   probe(ctx: TaskContext): Promise<S>;
   decide(state: S, env: DecideEnv): Decision;
   apply(ctx: TaskContext, state: S, decision: Decision): Promise<ApplyOutcome | void>;
-  /** Read-only tasks (waitFor) run in check mode too, and never count as changed. */
+  /** Its apply only reads (waitFor): it never counts as changed and keeps the probe cache. */
   readOnly?: boolean;
   /** Content is secret: no diff, no values in output or reports. */
   secret?: boolean;

@@ -37,9 +37,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /**
  * Waits until a read-only command exits 0 (and its stdout matches `until`), polling every
- * `intervalSeconds`; fails after `timeoutSeconds` with what it last saw. It changes nothing, so
- * it runs in check mode too (where, on a host not yet set up, it fails after the timeout). When
- * the first attempt already succeeds, the task is ok without waiting.
+ * `intervalSeconds`; fails after `timeoutSeconds` with what it last saw. The first attempt is a
+ * probe: when it already succeeds the task is ok without waiting, in check mode too. Check mode
+ * never polls: a condition not met now is reported as "would change" (a drift audit should say
+ * "not all nodes are online" at once, not wait for something only an apply would bring about).
  *
  * @example waitFor({ cmd: 'corosync-cfgtool -s', until: 'status\\s*= connected', timeoutSeconds: 30 })
  */
@@ -70,7 +71,7 @@ export const waitFor = defineModule<WaitForParams, WaitState>({
       },
       decide(state) {
         if (satisfied(state.first)) return { changes: [], ok: description };
-        return { changes: [{ field: 'wait', to: description }], ok: description };
+        return { changes: [{ field: 'wait', from: 'not yet', to: description }], ok: description };
       },
       async apply(ctx) {
         const deadline = Date.now() + timeoutSeconds * 1000;

@@ -14,7 +14,11 @@ export const debianFacts: Facts = {
   ],
 };
 
-export const testHost: HostView = { name: 'node1', address: '198.18.0.11', groups: ['cluster'], vars: {} };
+const node = (n: number) => ({ name: `node${n}`, address: `198.18.0.1${n}`, groups: ['cluster'], vars: {} });
+export const testHost: HostView = {
+  ...node(1),
+  inventory: { hosts: [node(1), node(2)], groups: { cluster: ['node1', 'node2'] } },
+};
 
 /** Runs one task through the real executeTask on a (fake) connection, with fixed facts. */
 export async function runTask(

@@ -67,11 +67,15 @@ test('polls until the condition holds; never counts as changed', async () => {
   assert.is(res.output?.stdout, crmMon('crm_mon-2.1-both-online'));
 });
 
-test('runs in check mode too (read-only)', async () => {
-  const conn = host([{ code: 1 }, { stdout: 'ready\n' }]);
-  const res = await runTask(waitFor({ cmd: 'crm_mon -1', intervalSeconds: 0.01, description: 'ready' }), conn, { check: true });
-  assert.is(res.status, 'ok', res.error);
-  assert.is(conn.commands.length, 2);
+test('check mode looks once and never polls: met is ok, not met is would change', async () => {
+  const met = host([{ stdout: 'ready\n' }]);
+  const ok = await runTask(waitFor({ cmd: 'crm_mon -1', intervalSeconds: 0.01, description: 'ready' }), met, { check: true });
+  assert.is(ok.status, 'ok', ok.error);
+  const notMet = host([{ code: 1 }, { stdout: 'ready\n' }]);
+  const res = await runTask(waitFor({ cmd: 'crm_mon -1', intervalSeconds: 0.01, description: 'ready' }), notMet, { check: true });
+  assert.is(res.status, 'would change');
+  assert.equal(res.changes, [{ field: 'wait', from: 'not yet', to: 'ready' }]);
+  assert.is(notMet.commands.length, 1);
 });
 
 test('timeout fails with what it last saw', async () => {

@@ -1,0 +1,38 @@
+import type { Task } from '../../lib/types';
+import { crmColocation, crmOrder, crmPrimitive, crmProperty, crmRscDefaults } from '../crm';
+import { crmTransaction } from '../crm-transaction';
+import { isTwoNode } from '../facts';
+import type { HaClusterOptions } from './ha-cluster-options';
+
+export const IP_RESOURCE = 'HA-Asterisk-IP';
+export const SERVICE_RESOURCE = 'HA-Asterisk-Service';
+
+/**
+ * Runbook steps 8–13, cluster-wide (run once, on one node): no fencing, quorum policy,
+ * stickiness, then the floating IP, the service, and the constraints that keep them together
+ * and start the service after the IP, sent as one transaction.
+ */
+export function floatingService(o: HaClusterOptions): Task[] {
+  const once = { runOnce: true };
+  return [
+    crmProperty({ properties: { 'stonith-enabled': false } }, once),
+    // Two nodes cannot have quorum after a failure; with three or more, pacemaker's default applies.
+    crmProperty({ properties: { 'no-quorum-policy': isTwoNode(o.nodes) ? 'ignore' : 'stop' } }, once),
+    crmRscDefaults({ meta: { 'resource-stickiness': 100 } }, once),
+    crmTransaction(
+      'floating IP and service, together',
+      [
+        crmPrimitive({
+          id: IP_RESOURCE,
+          agent: 'ocf:heartbeat:IPaddr2',
+          params: { ip: o.floatingIp, cidr_netmask: o.floatingCidr },
+          ops: [{ name: 'monitor', interval: '30s' }],
+        }),
+        crmPrimitive({ id: SERVICE_RESOURCE, agent: o.serviceAgent, ops: [{ name: 'monitor', interval: '30s' }] }),
+        crmColocation({ id: 'Service-With-IP', score: 'INFINITY', rsc: SERVICE_RESOURCE, withRsc: IP_RESOURCE }),
+        crmOrder({ id: 'Service-After-IP', kind: 'Mandatory', first: IP_RESOURCE, then: SERVICE_RESOURCE }),
+      ],
+      once,
+    ),
+  ];
+}

@@ -1,0 +1,63 @@
+import { flushHandlers } from '../../lib/handlers';
+import type { Task } from '../../lib/types';
+import { aptInstall } from '../apt';
+import { corosyncConfig } from '../corosync';
+import { isTwoNode } from '../facts';
+import { writeFile } from '../files';
+import { lineInFile } from '../lines';
+import { rcDisable, rcEnable } from '../rc';
+import { service } from '../service';
+import { allNodesOnline, waitFor } from '../wait';
+import type { HaClusterOptions } from './ha-cluster-options';
+
+/** Handler names, shared by the roles and the playbooks that flush them. */
+export const RESTART_COROSYNC = 'restart corosync';
+
+/**
+ * Runbook steps 1–6 on one node: packages, /etc/default files, boot links, corosync.conf.
+ * Nothing is started here, so add-node can prepare a node before the cluster knows it.
+ */
+export function pacemakerNodePrepare(o: HaClusterOptions): Task[] {
+  const tasks: Task[] = [
+    // crmsh and resource-agents are separate packages on Debian; psmisc gives the killall
+    // pacemaker's init script needs to stop cleanly.
+    aptInstall({ packages: ['pacemaker', 'corosync', 'crmsh', 'resource-agents', 'psmisc', ...o.servicePackages] }),
+    writeFile({ path: '/etc/default/cman', content: 'CMAN_QUORUM_TIMEOUT=0\n' }, { when: () => isTwoNode(o.nodes) }),
+    writeFile({ path: '/etc/default/corosync', content: 'START=yes\n' }),
+    rcEnable({ service: 'corosync' }),
+    rcEnable({ service: 'pacemaker' }),
+    // The cluster starts the service; started at boot as well, it would run on two nodes.
+    rcDisable({ service: o.serviceName }),
+  ];
+  if (o.serviceDefaultFile) {
+    const f = o.serviceDefaultFile;
+    tasks.push(lineInFile({ path: f.path, line: f.line, regexp: f.regexp }));
+  }
+  tasks.push(
+    corosyncConfig(
+      { clusterName: o.clusterName, transport: o.transport, nodes: o.nodes, tokenMs: o.tokenMs },
+      { notify: [RESTART_COROSYNC] },
+    ),
+  );
+  return tasks;
+}
+
+/** Runbook step 7: corosync (restarted first if its config changed), then pacemaker. */
+export function pacemakerNodeStart(): Task[] {
+  return [flushHandlers(), service({ name: 'corosync', state: 'started' }), service({ name: 'pacemaker', state: 'started' })];
+}
+
+/** Runbook step 7's check: wait until every node is Online in crm_mon. */
+export function waitForAllOnline(o: HaClusterOptions): Task {
+  return waitFor(allNodesOnline(o.nodes.map((n) => n.name), 180), { runOnce: true });
+}
+
+/** A whole node, steps 1–7. */
+export function pacemakerNode(o: HaClusterOptions): Task[] {
+  return [...pacemakerNodePrepare(o), ...pacemakerNodeStart(), waitForAllOnline(o)];
+}
+
+/** Handlers of the node roles. */
+export function pacemakerNodeHandlers(): Record<string, Task> {
+  return { [RESTART_COROSYNC]: service({ name: 'corosync', state: 'restarted' }) };
+}

@@ -66,7 +66,8 @@ export class TimeoutError extends KeelError {
 
 /** The last few lines of a command's output: enough to explain a failure. */
 export function lastLines(text: string, n = 8): string {
-  const lines = text.trimEnd().split('\n');
+  // Tools such as crmsh colour their errors even without a terminal; keep the words only.
+  const lines = stripAnsi(text).trimEnd().split('\n');
   return lines.slice(-n).join('\n').trim();
 }
 
@@ -75,4 +76,9 @@ export function describeError(err: unknown): string {
   if (err instanceof KeelError) return err.message;
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
+}
+
+export function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Debian packages the tests need, installed when missing (as root; otherwise says what is missing).
+# openssh-server: real sshd for engine tests; debootstrap, apt-cacher-ng, iproute2, psmisc: the lab;
+# sip-tester: sipp, the SIP client that probes the floating IP; ansible-core, hyperfine, time: bench/.
+set -euo pipefail
+packages=(openssh-server openssh-client debootstrap apt-cacher-ng iproute2 psmisc sip-tester ansible-core hyperfine time procps)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+  echo "!!! missing Debian packages (install them as root): ${missing[*]}" >&2
+  echo "!!! tests that need them will say NOT RUN" >&2
+  exit 0
+fi
+echo "installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -152,7 +152,8 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
               for (const [name, handler] of Object.entries(p.handlers)) {
                 if (!wanted.has(name) || !alive(p) || options.signal?.aborted) continue;
                 wanted.delete(name);
-                await runOn(p, handler, index);
+                // Reported under its handler name, as the play's author called it.
+                await runOn(p, { ...handler, options: { name, ...handler.options } }, index);
               }
             }),
           ),

@@ -85,7 +85,7 @@ test('flushHandlers runs notified handlers before the next task', async () => {
   const s = setup(['a']);
   const play = filesPlay(() => [flushHandlers(), writeFile({ path: `${s.dir}/after`, content: 'after\n' })]);
   const { reporter } = await run([play], s);
-  assert.equal(reporter.results.map((r) => r.task.split('/').pop()), ['a.conf', 'a.other', 'a.handler', 'after']);
+  assert.equal(reporter.results.map((r) => r.task.split('/').pop()), ['a.conf', 'a.other', 'mark', 'after']);
 });
 
 test('check mode changes nothing, reports would change and exits with the drift code', async () => {
@@ -141,7 +141,7 @@ test('--tags and --skip-tags select tasks; when=false skips with a reason', asyn
   const tagged = await run([filesPlay()], s, { tags: ['other'] });
   assert.equal(tagged.reporter.results.map((r) => r.task.split('/').pop()), ['a.other']);
   const skipped = await run([filesPlay()], s, { skipTags: ['other'] });
-  assert.equal(skipped.reporter.results.map((r) => r.task.split('/').pop()), ['a.conf', 'a.handler']);
+  assert.equal(skipped.reporter.results.map((r) => r.task.split('/').pop()), ['a.conf', 'mark']);
   const play: Play = { name: 'w', hosts: 'all', tasks: () => [writeFile({ path: `${s.dir}/w`, content: 'w' }, { when: () => false })] };
   const w = await run([play], s);
   assert.equal(w.reporter.results.map((r) => [r.status, r.message]), [['skipped', 'condition is false']]);

@@ -1,0 +1,27 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parseCli, parseExtraVars } from '../../lib/cli';
+import { UsageError } from '../../lib/errors';
+
+test('flags parse into options; lists split on commas', () => {
+  const o = parseCli(['-i', 'lab', '--check', '--diff', '-l', 'cluster:!node3', '-t', 'a,b', '--forks', '4', '-e', 'x=1', '-e', 'y=two', '--json', 'r.json', '-v']);
+  assert.equal(
+    { inventory: o.inventory, check: o.check, diff: o.diff, limit: o.limit, tags: o.tags, forks: o.forks, extraVars: o.extraVars, json: o.json, verbose: o.verbose },
+    { inventory: 'lab', check: true, diff: true, limit: 'cluster:!node3', tags: ['a', 'b'], forks: 4, extraVars: { x: 1, y: 'two' }, json: 'r.json', verbose: true },
+  );
+});
+
+test('an unknown flag, a missing inventory or a bad --forks is a UsageError with the usage text', () => {
+  assert.throws(() => parseCli(['-i', 'lab', '--chek']), (e: unknown) => e instanceof UsageError && /Unknown option '--chek'/.test((e as Error).message) && /usage:/.test((e as Error).message));
+  assert.throws(() => parseCli(['--check']), (e: unknown) => e instanceof UsageError && /-i INVENTORY is required/.test((e as Error).message));
+  assert.throws(() => parseCli(['-i', 'lab', '--forks', '0']), /--forks must be a whole number from 1 to 1000, got "0"/);
+  assert.throws(() => parseCli(['-i', 'lab', 'stray']), UsageError);
+});
+
+test('-e values are JSON when they parse, strings otherwise; keys must be names', () => {
+  assert.equal(parseExtraVars(['a=true', 'b=[1,2]', 'c=hello world', 'd=', 'e=x=y']), { a: true, b: [1, 2], c: 'hello world', d: '', e: 'x=y' });
+  assert.throws(() => parseExtraVars(['novalue']), /-e wants key=value, got "novalue"/);
+  assert.throws(() => parseExtraVars(['a-b=1']), /"a-b" is not a valid var name/);
+});
+
+test.run();

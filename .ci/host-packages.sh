@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed when missing (as root; otherwise says what is missing).
-# openssh-server: real sshd for engine tests; debootstrap, apt-cacher-ng, iproute2, psmisc: the lab;
+# openssh-server, sudo: real sshd and become for engine tests; debootstrap, apt-cacher-ng, iproute2, psmisc: the lab;
 # sip-tester: sipp, the SIP client that probes the floating IP; ansible-core, hyperfine, time: bench/.
 set -euo pipefail
-packages=(openssh-server openssh-client debootstrap apt-cacher-ng iproute2 psmisc sip-tester ansible-core hyperfine time procps)
+packages=(openssh-server openssh-client sudo debootstrap apt-cacher-ng iproute2 psmisc sip-tester ansible-core hyperfine time procps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

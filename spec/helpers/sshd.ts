@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +54,9 @@ export async function startSshdFleet(count: number): Promise<SshdFleet> {
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', clientKey]);
   mkdirSync('/run/sshd', { recursive: true });
   const authorized = join(dir, 'authorized_keys');
-  writeFileSync(authorized, readFileSync(clientKey + '.pub'));
+  writeFileSync(authorized, readFileSync(clientKey + '.pub'), { mode: 0o644 });
+  // sshd reads authorized_keys as the user logging in: non-root users (become tests) need to reach it.
+  chmodSync(dir, 0o755);
   const hosts: TestSshd[] = [];
   const knownLines: string[] = [];
   for (let i = 1; i <= count; i++) {

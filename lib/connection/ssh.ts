@@ -97,13 +97,13 @@ export class SshConnection implements Connection {
   private execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.lost);
     const t = this.target;
-    let remote = command;
+    let remote = withRemoteDeadline(command, options.timeoutMs);
     let stdin = options.stdin;
     if (t.become && t.user !== 'root') {
       // The password goes first on stdin (sudo reads one line), the command's input after it.
       remote = t.becomePassword
-        ? `sudo -S -p '' -- sh -c ${quote(command)}`
-        : `sudo -n -- sh -c ${quote(command)}`;
+        ? `sudo -S -p '' -- sh -c ${quote(remote)}`
+        : `sudo -n -- sh -c ${quote(remote)}`;
       if (t.becomePassword) stdin = t.becomePassword + '\n' + (stdin ?? '');
     }
     return new Promise((resolve, reject) => {
@@ -130,7 +130,13 @@ export class SshConnection implements Connection {
         stream.on('close', (code: number | null, signal?: string) => {
           clearTimeout(timer);
           if (timedOut) return reject(new TimeoutError(`command timed out after ${Math.round(options.timeoutMs! / 1000)}s`));
-          if (this.lost && code === null) return reject(this.lost);
+          if ((code === null || code === undefined) && !signal) {
+            // No exit status: the session or the connection broke under the command (sshd killed).
+            // Its outcome is unknown, so this is a lost host, not a failed command. The channel can
+            // close before the client hears of the connection's end: let that event land first.
+            setImmediate(() => reject(this.lost ?? new UnreachableError(t.name, 'connection lost: the channel closed without an exit status')));
+            return;
+          }
           const stdout = Buffer.concat(out);
           resolve({
             code: code ?? (signal ? 128 : 255),
@@ -147,6 +153,18 @@ export class SshConnection implements Connection {
   async close(): Promise<void> {
     this.client.end();
   }
+}
+
+/**
+ * A command that the host itself kills (with its whole process group) when its deadline
+ * passes. Closing the channel does not end a command without a pty, and OpenSSH refuses
+ * `signal` requests on sessions without post-auth privilege separation (every root login),
+ * so the timeout has to be enforced on the host. Hosts without `timeout` run the command as is.
+ */
+export function withRemoteDeadline(command: string, timeoutMs: number | undefined): string {
+  if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return command;
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL ${seconds} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
 }
 
 function existsSafe(file: string): boolean {

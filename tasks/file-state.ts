@@ -19,7 +19,7 @@ export interface FileState {
 export function fileProbe(path: string, withContent: boolean): string {
   const dir = parentDir(path);
   const content = withContent ? sh`if [ "$(stat -c %s -- ${path})" -le ${MAX_PROBED_CONTENT} ]; then cat -- ${path}; fi` : ':';
-  return sh`if [ -f ${path} ]; then stat -c '%a %U %G' -- ${path} && sha256sum -- ${path} | cut -d' ' -f1 && `.concat(
+  return sh`if [ -f ${path} ]; then stat -c '%a %U %G' -- ${path} && sha256sum < ${path} | cut -d' ' -f1 && `.concat(
     content,
     sh`; elif [ -e ${path} ]; then echo notfile; elif [ -d ${dir} ]; then echo absent; else echo noparent; fi`,
   );

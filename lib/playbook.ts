@@ -4,7 +4,6 @@ import { describeError, KeelError, UsageError, ValidationError } from './errors'
 import { ExitCode } from './exit-codes';
 import { loadInventory } from './inventory';
 import type { Reporter } from './reporter';
-import { ListrReporter } from './reporters/listr';
 import { PlainReporter } from './reporters/plain';
 import { runPlaybook, type RunReport } from './runner';
 import { redact, redactDeep } from './secrets';
@@ -88,6 +87,8 @@ async function main(def: PlaybookDefinition, argv: readonly string[]): Promise<n
 
 function makeReporter(cli: CliOptions): Reporter {
   if (process.stdout.isTTY && !cli.plain) {
+    // listr2 only for a terminal: loaded here, off the start-up path of plain and piped runs.
+    const { ListrReporter } = require('./reporters/listr') as typeof import('./reporters/listr');
     return new ListrReporter({ diff: cli.diff });
   }
   return new PlainReporter({ diff: cli.diff });

@@ -1,4 +1,3 @@
-import { $ } from 'zx';
 import { TimeoutError } from '../errors';
 import type { Connection, ExecOptions, ExecResult } from '../types';
 
@@ -7,6 +6,8 @@ export class LocalConnection implements Connection {
   constructor(readonly host: string) {}
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    // zx is loaded on first use: most runs never open a local connection, and zx takes ~50 ms to load.
+    const { $ } = require('zx') as typeof import('zx');
     const p = $({ input: options.stdin ?? '', nothrow: true, quiet: true, shell: '/bin/bash' })`sh -c ${command}`;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;

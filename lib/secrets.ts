@@ -10,8 +10,17 @@ export const REDACTED = '[secret]';
 export function registerSecret(value: unknown): void {
   if (typeof value !== 'string') return;
   // Very short values would redact ordinary words; they are still never printed by design.
-  if (value.length >= 4) secrets.add(value);
-  for (const line of value.split('\n')) if (line.trim().length >= 8) secrets.add(line.trim());
+  if (value.length >= 4) addWithShellForm(value);
+  for (const line of value.split('\n')) if (line.trim().length >= 8) addWithShellForm(line.trim());
+}
+
+/**
+ * A secret with a `'` reaches commands (and so -v and error messages) shell-quoted, where
+ * each `'` is written `'\''`: that spelling is a secret too.
+ */
+function addWithShellForm(value: string): void {
+  secrets.add(value);
+  if (value.includes("'")) secrets.add(value.replace(/'/g, `'\\''`));
 }
 
 export function redact(text: string): string {

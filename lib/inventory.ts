@@ -147,13 +147,13 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
   const problems: FieldProblem[] = [];
   const groups = inv.groups ?? {};
   for (const [g, group] of Object.entries(groups)) {
-    if (inv.hosts[g]) problems.push({ path: `groups.${g}`, message: `has the same name as a host` });
+    if (Object.hasOwn(inv.hosts, g)) problems.push({ path: `groups.${g}`, message: `has the same name as a host` });
     if (g === 'all') problems.push({ path: `groups.${g}`, message: `"all" is reserved` });
     group.hosts?.forEach((h, i) => {
-      if (!inv.hosts[h]) problems.push({ path: `groups.${g}.hosts.${i}`, message: `unknown host "${h}"` });
+      if (!Object.hasOwn(inv.hosts, h)) problems.push({ path: `groups.${g}.hosts.${i}`, message: `unknown host "${h}"` });
     });
     group.children?.forEach((c, i) => {
-      if (!groups[c]) problems.push({ path: `groups.${g}.children.${i}`, message: `unknown group "${c}"` });
+      if (!Object.hasOwn(groups, c)) problems.push({ path: `groups.${g}.children.${i}`, message: `unknown group "${c}"` });
     });
   }
   const cycle = findCycle(groups);
@@ -240,7 +240,7 @@ function findCycle(groups: Record<string, GroupSpec>): string[] | undefined {
   const state: Record<string, 'visiting' | 'done'> = {};
   const walk = (g: string, path: string[]): string[] | undefined => {
     if (state[g] === 'visiting') return [...path.slice(path.indexOf(g)), g];
-    if (state[g] === 'done' || !groups[g]) return undefined;
+    if (state[g] === 'done' || !Object.hasOwn(groups, g)) return undefined;
     state[g] = 'visiting';
     for (const c of groups[g].children ?? []) {
       const found = walk(c, [...path, g]);
@@ -264,7 +264,7 @@ export function selectHosts(inv: Inventory, pattern: string): ResolvedHost[] {
   const names = inv.hosts.map((h) => h.name);
   const expand = (term: string): Set<string> => {
     if (term === 'all' || term === '*') return new Set(names);
-    if (inv.groups[term]) return new Set(inv.groups[term]);
+    if (Object.hasOwn(inv.groups, term)) return new Set(inv.groups[term]);
     if (names.includes(term)) return new Set([term]);
     if (/[*?]/.test(term)) {
       const re = new RegExp('^' + term.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');

@@ -74,8 +74,10 @@ if (reason) {
       assert.equal(report.recap[h.name], DONE, h.name);
       assert.is(readFileSync(join(h.root, 'three'), 'utf8'), `three ${h.name}\n`);
     }
-    // The whole run waits for the 2 s connect timeout once (hosts connect in parallel), not per task.
-    assert.ok(report.durationMs >= 1900 && report.durationMs < 2000 + 2500, `run took ${report.durationMs} ms`);
+    // The whole run waits for the 2 s connect timeout once (hosts connect in parallel), not per
+    // task. The tight bound on the timeout itself is the test above;
+    // this one leaves room for the reachable hosts' four tasks on a loaded 2-core machine.
+    assert.ok(report.durationMs >= 1900 && report.durationMs < 2000 + 5500, `run took ${report.durationMs} ms`);
     assert.ok(r.stdout.includes('RECAP'));
   });
 

@@ -26,9 +26,11 @@ if (reason) {
     await fleet?.stop();
   });
 
-  for (const cmd of ['sleep 600', 'echo started; sleep 600; echo never']) {
-    test(`a hanging remote command (${cmd}) fails with a timeout within a few seconds and is killed on the host`, async () => {
-      const spec = fleetInventory(fleet, { vars: () => ({ cmd }) });
+  for (const [i, hang] of ['sleep 600', 'echo started; sleep 600; echo never'].entries()) {
+    test(`a hanging remote command (${hang}) fails with a timeout within a few seconds and is killed on the host`, async () => {
+      const marker = join(fleet.hosts[0].root, `hang-started-${i}`);
+      const cmd = `touch ${marker}; ${hang}`;
+      const spec = fleetInventory(fleet, { vars: () => ({ cmd, warm: join(fleet.hosts[0].root, `warm-${i}`) }) });
       const inv = writeInventory(fleet.dir, spec, 'inv-hang.ts');
       const json = join(fleet.dir, 'hang.json');
       const started = Date.now();
@@ -36,14 +38,15 @@ if (reason) {
       const elapsed = Date.now() - started;
       assert.is(r.code, 1, r.stdout + r.stderr);
       const report = JSON.parse(readFileSync(json, 'utf8'));
-      assert.equal(report.recap.host1, { ok: 0, changed: 0, wouldChange: 0, failed: 1, skipped: 0, unreachable: 0 });
-      const [hung] = report.plays[0].results;
+      assert.equal(report.recap.host1, { ok: 0, changed: 1, wouldChange: 0, failed: 1, skipped: 0, unreachable: 0 });
+      const [, hung] = report.plays[0].results;
+      assert.ok(existsSync(marker), 'the command really started on the host');
       assert.is(hung.task, 'hanging command');
       assert.is(hung.status, 'failed');
       assert.is(hung.error, 'timed out after 2s');
       assert.ok(hung.durationMs >= 1900 && hung.durationMs < 3500, `failed after ${hung.durationMs} ms`);
-      assert.is(report.plays[0].results.length, 1, 'the next task did not run');
-      assert.ok(elapsed < 12_000, `the CLI took ${elapsed} ms`);
+      assert.is(report.plays[0].results.length, 2, 'the next task did not run');
+      assert.ok(elapsed < 30_000, `the CLI took ${elapsed} ms (the sleep is 600 s; start-up under load is slow)`);
       assert.ok(r.stdout.includes('host1 | hanging command | failed | ') && r.stdout.includes('timed out after 2s'), r.stdout);
       // OpenSSH ignores `signal` requests on root sessions and a closed channel does not end a
       // command without a pty: the host itself must have killed it (lib/connection/ssh.ts).

@@ -74,10 +74,11 @@ if (reason) {
       assert.equal(report.recap[h.name], DONE, h.name);
       assert.is(readFileSync(join(h.root, 'three'), 'utf8'), `three ${h.name}\n`);
     }
-    // The whole run waits for the 2 s connect timeout once (hosts connect in parallel), not per
-    // task. The tight bound on the timeout itself is the test above;
-    // this one leaves room for the reachable hosts' four tasks on a loaded 2-core machine.
-    assert.ok(report.durationMs >= 1900 && report.durationMs < 2000 + 5500, `run took ${report.durationMs} ms`);
+    // The run waited for the 2 s timeout (lower bound). The tight upper bound on the timeout is
+    // the SshConnection test above (ssh2's own timer, unaffected by CPU load); the message
+    // `within 2s` shows the inventory's value reached that code. The loose upper bound here only
+    // catches a hang: on a loaded 2-core machine CLI start-up and the other tasks vary a lot.
+    assert.ok(report.durationMs >= 1900 && report.durationMs < 20_000, `run took ${report.durationMs} ms`);
     assert.ok(r.stdout.includes('RECAP'));
   });
 
@@ -88,9 +89,11 @@ if (reason) {
     const json = join(fleet.dir, 'midrun.json');
     const run = spawnCli(STEPS, ['-i', inv, '--json', json]);
     await waitFor('the slow command to start on host2', () => existsSync(join(victim.root, 'slow-started')));
+    const killedAt = Date.now();
     const killed = killSshdTree(victim.process.pid!);
     assert.ok(killed.length >= 3, `killed the listener and its session processes: ${killed.join(' ')}`);
     const r = await run.done;
+    const killToExit = Date.now() - killedAt;
     assert.is(r.code, 3, r.stdout + r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(report.recap[victim.name], { ok: 0, changed: 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 1 });
@@ -102,8 +105,9 @@ if (reason) {
     );
     assert.is(mine[1].unreachable, true);
     assert.is(mine[1].message, 'host became unreachable');
-    // Lost promptly: not after a keepalive timeout or the 300 s task timeout.
-    assert.ok(mine[1].durationMs < 3000, `noticed after ${mine[1].durationMs} ms`);
+    // Lost promptly: not after the keepalive timeout (3 × 15 s) or the 300 s task timeout. The
+    // bound is loose because the other hosts' three remaining steps run in it, under any load.
+    assert.ok(killToExit < 30_000, `the run ended ${killToExit} ms after the kill`);
     assert.not.ok(existsSync(join(victim.root, 'slow-done')), 'the command died with its session');
     assert.not.ok(existsSync(join(victim.root, 'two')), 'no later task ran on the lost host');
     for (const h of fleet.hosts.filter((x) => x !== victim)) {

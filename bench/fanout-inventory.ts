@@ -1,0 +1,18 @@
+/**
+ * The light hosts that bench/run.ts started (bench/results/light.json), the first
+ * KEEL_BENCH_HOSTS of them (default all); each with its own directory, the var `dir`.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defineInventory } from '../lib/inventory';
+import type { LightHosts } from '../lib/lab/lighthosts';
+
+export default function fanoutInventory() {
+  const light = JSON.parse(readFileSync(join(__dirname, 'results', 'light.json'), 'utf8')) as LightHosts;
+  const n = Number(process.env.KEEL_BENCH_HOSTS ?? light.hosts.length);
+  const hosts = light.hosts.slice(0, n);
+  return defineInventory({
+    defaults: { user: 'root', keyFile: light.keyFile, knownHostsFile: light.knownHostsFile, connectTimeoutSeconds: 30 },
+    hosts: Object.fromEntries(hosts.map((h) => [h.name, { address: h.address, vars: { dir: `/tmp/keel-bench-${h.name}` } }])),
+  });
+}

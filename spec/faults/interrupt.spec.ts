@@ -18,9 +18,12 @@ function reset() {
   for (const h of fleet.hosts) for (const f of ['one', 'two', 'three', 'slow-started', 'slow-done']) rmSync(join(h.root, f), { force: true });
 }
 
-/** Commands the run left behind on the hosts, killed here so they do not outlive the test. */
+/**
+ * The playbook's commands the run left behind on the hosts (its `sleep`), killed here so they
+ * do not outlive the test. Only those: SIGKILLing a login shell could leave a start-up lock behind.
+ */
 function reapLeftovers(): string[] {
-  const left = fleet.hosts.flatMap((h) => descendants(h.process.pid!));
+  const left = fleet.hosts.flatMap((h) => descendants(h.process.pid!)).filter((p) => /^sleep \d+$/.test(p.cmdline));
   for (const p of left) {
     try {
       process.kill(p.pid, 'SIGKILL');

@@ -65,9 +65,21 @@ export function descendants(pid: number): { pid: number; cmdline: string }[] {
   return out;
 }
 
-/** Kills an sshd listener and every process under it (per-connection sshd, shells, commands). */
+/**
+ * Kills an sshd listener and every sshd process under it (the per-connection monitor and
+ * session processes): the host's SSH side dies, as on a crash. The users' commands are left
+ * alone, as a real sshd crash leaves them: SIGKILLing a login shell can leave a lock of the
+ * shell's start-up files behind (pyenv's rehash lock did, on this machine).
+ */
 export function killSshdTree(listenerPid: number): number[] {
-  const tree = descendants(listenerPid).map((d) => d.pid);
+  const comm = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      return '';
+    }
+  };
+  const tree = descendants(listenerPid).map((d) => d.pid).filter((pid) => comm(pid) === 'sshd');
   const killed: number[] = [];
   for (const pid of [listenerPid, ...tree]) {
     try {

@@ -3,8 +3,11 @@ import type { ExecResult } from './types';
 
 /**
  * Many read-only probe commands in one round trip. Each runs concurrently in its own
- * subshell with its output captured to a temporary directory; the results come back
- * length-prefixed behind a random marker, so no output can be mistaken for a boundary.
+ * subshell with its output captured to a temporary directory. Then, behind a random marker,
+ * come every exit code (read with shell builtins), every output's size (one `wc -c`), a second
+ * marker, and all outputs back to back (one `cat`): the trusted header comes before any probe
+ * output, so no output can be mistaken for a boundary, and the host starts two processes to
+ * report n results instead of 5n (what matters when one machine serves many hosts).
  */
 export function batchScript(commands: readonly string[]): { script: string; marker: string } {
   const marker = 'keel-' + randomBytes(8).toString('hex');
@@ -12,35 +15,45 @@ export function batchScript(commands: readonly string[]): { script: string; mark
   commands.forEach((cmd, i) => {
     lines.push(`{ ( ${cmd}\n) >"$d/${i}.o" 2>"$d/${i}.e" </dev/null; echo $? >"$d/${i}.c"; } &`);
   });
+  const ids = commands.map((_, i) => i).join(' ');
+  const files = commands.map((_, i) => `${i}.o ${i}.e`).join(' ');
   lines.push('wait');
-  lines.push(`for i in ${commands.map((_, i) => i).join(' ')}; do`);
-  lines.push(
-    `  printf '%s %s %s %s %s\\n' ${marker} "$i" "$(cat "$d/$i.c")" "$(wc -c <"$d/$i.o")" "$(wc -c <"$d/$i.e")"`,
-  );
-  lines.push('  cat "$d/$i.o" "$d/$i.e"');
-  lines.push('done');
+  lines.push(`echo ${marker}`);
+  lines.push(`for i in ${ids}; do c=; read c <"$d/$i.c"; printf '%s ' "$c"; done; echo`);
+  lines.push(`cd "$d" || exit 97`);
+  lines.push(`wc -c ${files}`);
+  lines.push(`echo ${marker}`);
+  lines.push(`cat ${files}`);
   return { script: lines.join('\n') + '\n', marker };
 }
 
 /** Splits a batch's output back into one ExecResult per command, in order. */
 export function parseBatch(output: Buffer, marker: string, count: number): ExecResult[] {
+  const head = Buffer.from(marker + '\n');
+  const first = output.indexOf(head);
+  const second = first < 0 ? -1 : output.indexOf(head, first + head.length);
+  if (first < 0 || second < 0) throw new Error(`probe batch output ended early (0 of ${count} results)`);
+  const header = output.subarray(first + head.length, second).toString().split('\n');
+  const codes = header[0].trim().split(/\s+/).filter(Boolean).map(Number);
+  const sizes = new Map<string, number>();
+  for (const line of header.slice(1)) {
+    const m = /^\s*(\d+)\s+(\d+\.[oe])$/.exec(line);
+    if (m) sizes.set(m[2], Number(m[1]));
+  }
   const results: ExecResult[] = new Array(count);
-  let pos = 0;
-  const header = Buffer.from(marker + ' ');
-  for (let n = 0; n < count; n++) {
-    const at = output.indexOf(header, pos);
-    if (at < 0) throw new Error(`probe batch output ended early (${n} of ${count} results)`);
-    const eol = output.indexOf(0x0a, at);
-    const [, idx, code, outLen, errLen] = output.subarray(at, eol).toString().trim().split(/\s+/);
-    const o = Number(outLen);
-    const e = Number(errLen);
-    const start = eol + 1;
-    results[Number(idx)] = {
-      code: Number(code),
-      stdout: output.subarray(start, start + o).toString(),
-      stderr: output.subarray(start + o, start + o + e).toString(),
+  let pos = second + head.length;
+  for (let i = 0; i < count; i++) {
+    const o = sizes.get(`${i}.o`);
+    const e = sizes.get(`${i}.e`);
+    if (codes[i] === undefined || Number.isNaN(codes[i]) || o === undefined || e === undefined || pos + o + e > output.length) {
+      throw new Error(`probe batch output ended early (${i} of ${count} results)`);
+    }
+    results[i] = {
+      code: codes[i],
+      stdout: output.subarray(pos, pos + o).toString(),
+      stderr: output.subarray(pos + o, pos + o + e).toString(),
     };
-    pos = start + o + e;
+    pos += o + e;
   }
   return results;
 }

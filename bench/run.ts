@@ -4,6 +4,7 @@
  *   npm run bench                       # every scenario (about 25 minutes: `fresh` alone is ~12)
  *   npm run bench -- startup floor nochange check fanout fresh   # some of them
  *   npm run bench -- --runs 10          # more repetitions (fresh always does 3)
+ *   npm run bench -- fanout --keep-light   # leave the light hosts and their files for the next run
  *
  * Needs root, the lab (lib/lab), hyperfine, ansible-core and /usr/bin/time (the `time` package).
  * Every timing is hyperfine's (no shell, -N); each command runs under `/usr/bin/time -f %M` for
@@ -38,8 +39,11 @@ interface Row {
 const args = process.argv.slice(2);
 const runsArg = args.indexOf('--runs');
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : 5;
-const picked = args.filter((a, i) => !a.startsWith('--') && !(runsArg >= 0 && i === runsArg + 1));
-const ALL = ['startup', 'floor', 'nochange', 'check', 'fanout', 'fresh'];
+const ansArg = args.indexOf('--ansible-hosts');
+/** Fan-out sizes for Ansible (default all): at 32 and 64 hosts one Ansible run takes many minutes here. */
+const ANSIBLE_FANOUT = ansArg >= 0 ? args[ansArg + 1].split(',').map(Number) : FANOUT;
+const picked = args.filter((a, i) => !a.startsWith('--') && !(runsArg >= 0 && i === runsArg + 1) && !(ansArg >= 0 && i === ansArg + 1));
+const ALL = ['startup', 'floor', 'nochange', 'check', 'fanout', 'fresh', 'fresh-ansible'];
 const scenarios = picked.length ? picked : ALL;
 for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; have ${ALL.join(' ')}`);
 
@@ -54,23 +58,36 @@ function log(line: string): void {
 }
 
 /** hyperfine, no shell; the command under /usr/bin/time for its peak RSS (the largest process of its tree). */
-function bench(id: string, scenario: string, tool: string, command: string, o: { runs?: number; warmup?: number; prepare?: string; env?: Record<string, string> } = {}): Row {
+function bench(id: string, scenario: string, tool: string, command: string, o: { runs?: number; warmup?: number; prepare?: string; env?: Record<string, string>; output?: string } = {}): Row {
   const json = join(OUT, `${id}.json`);
   const rss = join(OUT, `${id}.rss`);
   rmSync(rss, { force: true });
   const env = Object.entries(o.env ?? {}).map(([k, v]) => `${k}=${v}`);
   const full = ['env', ...env, '/usr/bin/time', '-f', '%M', '-a', '-o', rss, command].join(' ');
   const runs = o.runs ?? RUNS;
-  const hf = ['-N', '--style', 'basic', '--runs', String(runs), '--warmup', String(o.warmup ?? 1), '--export-json', json];
+  const hf = ['-N', ...(o.output ? [] : ['--style', 'basic']), '--runs', String(runs), '--warmup', String(o.warmup ?? 1), '--export-json', json];
   if (o.prepare) hf.push('--prepare', o.prepare);
   log(`${id}: ${command}`);
   const loadBefore = loadavg()[0];
-  execFileSync('hyperfine', [...hf, full], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (o.output) {
+    // --show-output: the timed runs' own output, kept to read Ansible's recap from (no extra run).
+    const text = execFileSync('hyperfine', [...hf, '--show-output', full], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
+    writeFileSync(o.output, text);
+  } else {
+    execFileSync('hyperfine', [...hf, full], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
   const r = JSON.parse(readFileSync(json, 'utf8')).results[0];
   const kb = readFileSync(rss, 'utf8').split('\n').map(Number).filter((n) => n > 0);
   // The machine is shared: the 1-minute load average before and after says how busy it was.
   const load = `load ${loadBefore.toFixed(1)}→${loadavg()[0].toFixed(1)}`;
   return { scenario, tool, runs, median: r.median, min: r.min, max: r.max, rssMb: Math.max(...kb) / 1024, note: load };
+}
+
+/** A row from an earlier bench()'s files (bench/results/ID.json and ID.rss). */
+function rowFromFiles(id: string, scenario: string, tool: string): Row {
+  const r = JSON.parse(readFileSync(join(OUT, `${id}.json`), 'utf8')).results[0];
+  const kb = readFileSync(join(OUT, `${id}.rss`), 'utf8').split('\n').map(Number).filter((n) => n > 0);
+  return { scenario, tool, runs: r.times.length, median: r.median, min: r.min, max: r.max, rssMb: Math.max(...kb) / 1024 };
 }
 
 // ---- the lab -----------------------------------------------------------------------------------
@@ -183,9 +200,10 @@ function haRuns(check: boolean): void {
   }
 }
 
-function fresh(): void {
+function fresh(withKeel = true): void {
   const runs = 3;
-  rows.push(
+  if (!withKeel && existsSync(join(OUT, 'fresh-keel.json'))) rows.push(rowFromFiles('fresh-keel', 'fresh', 'keel'));
+  if (withKeel) rows.push(
     bench('fresh-keel', 'fresh', 'keel', `${TS_NODE} playbooks/ha-asterisk.ts -i lab --plain`, { runs, warmup: 0, prepare: 'bash bench/lab-fresh.sh' }),
   );
   rows.push(
@@ -216,7 +234,10 @@ async function fanout(): Promise<void> {
     writeFileSync(join(OUT, `light-${n}.yml`), JSON.stringify(inv, null, 2) + '\n');
   }
   // Apply once (not timed), so the check runs find every host as wanted: no drift for either tool.
-  sh(`${TS_NODE} bench/fanout-playbook.ts -i bench/fanout-inventory.ts --forks 64 --plain >${OUT}/fanout-apply.log 2>&1`);
+  // (64 hosts x 20 changes take minutes on 2 cores; skipped when an earlier run left the files.)
+  if (!existsSync(`/tmp/keel-bench-lh${Math.max(...FANOUT)}/done3`)) {
+    sh(`${TS_NODE} bench/fanout-playbook.ts -i bench/fanout-inventory.ts --forks 64 --plain >${OUT}/fanout-apply.log 2>&1`);
+  }
   const forks = 64;
   for (const n of FANOUT) {
     rows.push(
@@ -224,11 +245,21 @@ async function fanout(): Promise<void> {
         env: { KEEL_BENCH_HOSTS: String(n) },
       }),
     );
-    const env = ansibleEnv(true, forks);
+  }
+  for (const n of ANSIBLE_FANOUT) {
+    // Ansible takes ~12 s per host-task-second here (~100 s for 8 hosts): fewer runs past one host.
+    const runs = n === 1 ? RUNS : n <= 8 ? 3 : 1;
     const args = `-i bench/results/light-${n}.yml bench/ansible/fanout.yml --check`;
-    const recap = ansibleRecap(args, env, join(OUT, `fanout-${n}-ansible.log`));
-    const row = bench(`fanout-${n}-ansible`, `fanout ${n}`, 'ansible, pipelining on', `ansible-playbook ${args}`, { env });
-    row.note = `changed=${recap.changed}; ${row.note}`;
+    const output = join(OUT, `fanout-${n}-ansible.log`);
+    const row = bench(`fanout-${n}-ansible`, `fanout ${n}`, 'ansible, pipelining on', `ansible-playbook ${args}`, {
+      env: ansibleEnv(true, forks),
+      runs,
+      warmup: n === 1 ? 1 : 0,
+      output,
+    });
+    const recaps = [...readFileSync(output, 'utf8').matchAll(/changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/g)];
+    const changed = recaps.reduce((a, m) => a + Number(m[1]), 0) / Math.max(1, runs + (n === 1 ? 1 : 0));
+    row.note = `changed=${changed} per run; ${row.note}`;
     rows.push(row);
   }
 }
@@ -380,13 +411,15 @@ async function main(): Promise<void> {
         try {
           await fanout();
         } finally {
-          await stopLightHosts();
-          sh('rm -rf /tmp/keel-bench-lh*');
+          if (!args.includes('--keep-light')) {
+            await stopLightHosts();
+            sh('rm -rf /tmp/keel-bench-lh*');
+          }
         }
       }
-      if (scenarios.includes('fresh')) {
+      if (scenarios.includes('fresh') || scenarios.includes('fresh-ansible')) {
         writeLabAnsibleInventory();
-        fresh();
+        fresh(scenarios.includes('fresh'));
         // Leave the lab as a configured cluster, as the other scenarios expect it.
         sh(`${TS_NODE} playbooks/ha-asterisk.ts -i lab --plain >${OUT}/apply.log 2>&1`);
       }

@@ -48,7 +48,7 @@ if (reason) {
 
   test('SIGINT during a slow task: it finishes, no new task starts, the recap is printed, exit 130, no temporary files', async () => {
     reset();
-    const inv = writeInventory(fleet.dir, fleetInventory(fleet, { vars: () => ({ sleep: 3 }) }), 'inv-int.ts');
+    const inv = writeInventory(fleet.dir, fleetInventory(fleet, { vars: () => ({ sleep: 5 }) }), 'inv-int.ts');
     const json = join(fleet.dir, 'int.json');
     const run = spawnCli(STEPS, ['-i', inv, '--json', json]);
     await waitFor('the slow command on both hosts', () => fleet.hosts.every((h) => existsSync(join(h.root, 'slow-started'))));

@@ -134,7 +134,7 @@ export function spawnCli(playbookFile: string, args: string[]): { child: ChildPr
   return { child, output: () => stdout + stderr, done };
 }
 
-export async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+export async function waitFor(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);

@@ -7,6 +7,8 @@ export interface HostRecap {
   failed: number;
   skipped: number;
   unreachable: number;
+  /** Failures under ignoreErrors: reported, but the host went on and the exit code ignores them. */
+  ignored: number;
 }
 
 /** What a display needs to hear from the runner. Implementations: plain lines, listr2, silent. */
@@ -28,5 +30,5 @@ export interface PlannedHost {
 }
 
 export function emptyRecap(): HostRecap {
-  return { ok: 0, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 };
+  return { ok: 0, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
 }

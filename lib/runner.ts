@@ -101,6 +101,7 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
     if (r.status === 'ok') c.ok++;
     else if (r.status === 'changed') c.changed++;
     else if (r.status === 'would change') c.wouldChange++;
+    else if (r.status === 'failed' && r.ignored) c.ignored++;
     else if (r.status === 'failed') c.failed += r.unreachable ? 0 : 1;
     else c.skipped++;
   };
@@ -137,7 +138,9 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
         if (r.status === 'failed' && r.unreachable) {
           markUnreachable(p.host.name, r.error ?? 'connection lost');
           r.message = 'host became unreachable';
-        } else if (r.status === 'failed' && !task.options.ignoreErrors) {
+        } else if (r.status === 'failed' && task.options.ignoreErrors) {
+          r.ignored = true;
+        } else if (r.status === 'failed') {
           failedHosts.add(p.host.name);
         }
         record(r, index);

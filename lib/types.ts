@@ -156,6 +156,8 @@ export interface TaskResult {
   output?: ApplyOutcome['output'];
   /** The host was lost during this task (connection closed, sshd killed). */
   unreachable?: boolean;
+  /** It failed under ignoreErrors: the host went on, and the exit code does not count it. */
+  ignored?: boolean;
 }
 
 export interface Play {

@@ -37,6 +37,7 @@ export function recapTable(recap: Readonly<Record<string, HostRecap>>, check: bo
     ['failed', 'failed'],
     ['skipped', 'skipped'],
     ['unreachable', 'unreachable'],
+    ['ignored', 'ignored'],
   ];
   const head = 'host'.padEnd(width) + '  ' + cols.map(([n]) => n).join('  ');
   const rows = hosts.map(

@@ -41,8 +41,8 @@ if (reason) {
       assert.is(Object.keys(report.recap).length, HOSTS);
       const want =
         round === 'first'
-          ? { ok: 0, changed: 4, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 }
-          : { ok: 3, changed: 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 };
+          ? { ok: 0, changed: 4, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 }
+          : { ok: 3, changed: 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
       for (const h of fleet.hosts) {
         assert.equal(report.recap[h.name], want, h.name);
         const mine = report.plays[0].results.filter((x: { host: string }) => x.host === h.name);

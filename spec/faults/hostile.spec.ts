@@ -98,7 +98,7 @@ if (reason) {
     assert.is(r.code, 0, r.stdout + r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     const tasks = a.names.length + 1 + 2 + 3;
-    assert.equal(report.recap.host1, { ok: 1, changed: tasks - 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 });
+    assert.equal(report.recap.host1, { ok: 1, changed: tasks - 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
     const w = join(host.root, 'w');
     for (const n of a.names) assert.is(readFileSync(join(w, n), 'utf8'), `${n}\n${a.content}`, `file ${JSON.stringify(n)}`);
     assert.is(readFileSync(join(w, `extra ${a.extra}`), 'utf8'), a.extra);

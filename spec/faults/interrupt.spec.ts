@@ -61,7 +61,7 @@ if (reason) {
     assert.is(report.interrupted, true);
     assert.is(report.exitCode, 130);
     for (const h of fleet.hosts) {
-      assert.equal(report.recap[h.name], { ok: 0, changed: 2, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 });
+      assert.equal(report.recap[h.name], { ok: 0, changed: 2, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
       assert.ok(existsSync(join(h.root, 'slow-done')), 'the running task finished');
       assert.not.ok(existsSync(join(h.root, 'two')), 'no task started after the interrupt');
     }

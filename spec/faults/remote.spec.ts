@@ -38,7 +38,7 @@ if (reason) {
       const elapsed = Date.now() - started;
       assert.is(r.code, 1, r.stdout + r.stderr);
       const report = JSON.parse(readFileSync(json, 'utf8'));
-      assert.equal(report.recap.host1, { ok: 0, changed: 1, wouldChange: 0, failed: 1, skipped: 0, unreachable: 0 });
+      assert.equal(report.recap.host1, { ok: 0, changed: 1, wouldChange: 0, failed: 1, skipped: 0, unreachable: 0, ignored: 0 });
       const [, hung] = report.plays[0].results;
       assert.ok(existsSync(marker), 'the command really started on the host');
       assert.is(hung.task, 'hanging command');
@@ -76,7 +76,7 @@ if (reason) {
     const r = await runCli(join(FIXTURES, 'big-write.ts'), ['-i', inv, '--json', json, '--limit', 'host2']);
     assert.is(r.code, 1, r.stdout + r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8'));
-    assert.equal(report.recap.host2, { ok: 0, changed: 0, wouldChange: 0, failed: 1, skipped: 0, unreachable: 0 });
+    assert.equal(report.recap.host2, { ok: 0, changed: 0, wouldChange: 0, failed: 1, skipped: 0, unreachable: 0, ignored: 0 });
     const [res] = report.plays[0].results;
     assert.is(res.status, 'failed');
     assert.match(res.error, `write ${target} failed (exit 1): `);

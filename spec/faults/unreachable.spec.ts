@@ -12,7 +12,7 @@ import { freePort, reportNotRun, sshdUnavailable, startSshdFleet, type SshdFleet
 import { createBlackhole, FIXTURES, fleetInventory, killSshdTree, keelTempFiles, probeConnect, spawnCli, waitFor } from './support';
 
 const STEPS = join(FIXTURES, 'steps.ts');
-const DONE = { ok: 0, changed: 4, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 };
+const DONE = { ok: 0, changed: 4, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 };
 let fleet: SshdFleet;
 let blackhole: ReturnType<typeof createBlackhole> | undefined;
 

@@ -36,7 +36,7 @@ if (reason) {
     assert.is(r.code, 0, r.stdout + r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     for (const h of fleet.hosts) {
-      assert.equal(report.recap[h.name], { ok: 0, changed: 3, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 });
+      assert.equal(report.recap[h.name], { ok: 0, changed: 3, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
       assert.is(readFileSync(join(h.root, 'motd'), 'utf8'), `welcome to ${h.name}\n`);
       assert.is(readFileSync(join(h.root, 'handler-ran'), 'utf8'), 'yes\n');
     }
@@ -48,7 +48,7 @@ if (reason) {
     const r = await runCli(PLAYBOOK, ['-i', inv, '--json', json]);
     assert.is(r.code, 0, r.stdout + r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8'));
-    for (const h of fleet.hosts) assert.equal(report.recap[h.name], { ok: 2, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0 });
+    for (const h of fleet.hosts) assert.equal(report.recap[h.name], { ok: 2, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
   });
 
   test('--check after a manual edit reports exactly that task as would change, with its diff, and modifies nothing', async () => {

@@ -110,6 +110,20 @@ test('a failed task stops that host; the other hosts finish the play', async () 
   assert.ok(existsSync(join(s.dir, 'c.after-failure')));
 });
 
+test('a failure under ignoreErrors is counted as ignored: the host goes on and the run exits 0', async () => {
+  const s = setup(['a']);
+  const play = filesPlay(() => [
+    writeFile({ path: '/nonexistent-dir/x', content: 'z\n' }, { ignoreErrors: true }),
+    writeFile({ path: `${s.dir}/after-ignored`, content: 'z\n' }),
+  ]);
+  const { report, reporter } = await run([play], s);
+  assert.is(report.exitCode, 0);
+  assert.is(report.recap.a.ignored, 1);
+  assert.is(report.recap.a.failed, 0);
+  assert.ok(reporter.results.some((r) => r.status === 'failed' && r.ignored));
+  assert.ok(existsSync(join(s.dir, 'after-ignored')));
+});
+
 test('an unreachable host is reported and the others finish', async () => {
   const s = setup();
   s.inv.hosts[1] = { ...s.inv.hosts[1], vars: { ...s.inv.hosts[1].vars, down: true } };

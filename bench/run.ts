@@ -43,7 +43,7 @@ const ansArg = args.indexOf('--ansible-hosts');
 /** Fan-out sizes for Ansible (default all): at 32 and 64 hosts one Ansible run takes many minutes here. */
 const ANSIBLE_FANOUT = ansArg >= 0 ? args[ansArg + 1].split(',').map(Number) : FANOUT;
 const picked = args.filter((a, i) => !a.startsWith('--') && !(runsArg >= 0 && i === runsArg + 1) && !(ansArg >= 0 && i === ansArg + 1));
-const ALL = ['startup', 'floor', 'nochange', 'check', 'fanout', 'fresh', 'fresh-ansible'];
+const ALL = ['startup', 'floor', 'nochange', 'check', 'fanout', 'fanout-floor', 'fresh', 'fresh-ansible'];
 const scenarios = picked.length ? picked : ALL;
 for (const s of scenarios) if (!ALL.includes(s)) throw new Error(`unknown scenario ${s}; have ${ALL.join(' ')}`);
 
@@ -216,7 +216,12 @@ function fresh(withKeel = true): void {
   );
 }
 
-async function fanout(): Promise<void> {
+/** N OpenSSH sessions at once, one probe script each: what the hosts (this machine) must do at least. */
+function fanoutFloor(): void {
+  for (const n of FANOUT) rows.push(bench(`fanout-${n}-floor`, `fanout ${n}`, 'floor: N ssh sessions at once', `bash bench/fanout-floor.sh ${n}`));
+}
+
+async function fanout(runTools = true): Promise<void> {
   const light = await startLightHosts(Math.max(...FANOUT));
   writeFileSync(join(OUT, 'light.json'), JSON.stringify(light, null, 2) + '\n');
   for (const n of FANOUT) {
@@ -233,6 +238,7 @@ async function fanout(): Promise<void> {
     };
     writeFileSync(join(OUT, `light-${n}.yml`), JSON.stringify(inv, null, 2) + '\n');
   }
+  if (!runTools) return;
   // Apply once (not timed), so the check runs find every host as wanted: no drift for either tool.
   // (64 hosts x 20 changes take minutes on 2 cores; skipped when an earlier run left the files.)
   if (!existsSync(`/tmp/keel-bench-lh${Math.max(...FANOUT)}/done3`)) {
@@ -348,7 +354,12 @@ function writeReport(all: Row[]): void {
   }
   const f1 = get('fanout 1', 'keel');
   const f64 = get('fanout 64', 'keel');
-  if (f1 && f64) verdicts.push(`- 64 hosts ≤ 3 × 1 host: ${fmt(f64.median)} s vs ${fmt(f1.median)} s = ${(f64.median / f1.median).toFixed(2)}×: ${met(f64.median <= 3 * f1.median)}`);
+  if (f1 && f64) {
+    const fl1 = get('fanout 1', 'floor: N ssh sessions at once');
+    const fl64 = get('fanout 64', 'floor: N ssh sessions at once');
+    const floorText = fl1 && fl64 ? ` (the floor, 64 bare OpenSSH sessions at once against 1: ${fmt(fl64.median)} s vs ${fmt(fl1.median)} s = ${(fl64.median / fl1.median).toFixed(1)}×)` : '';
+    verdicts.push(`- 64 hosts ≤ 3 × 1 host: ${fmt(f64.median)} s vs ${fmt(f1.median)} s = ${(f64.median / f1.median).toFixed(2)}×: ${met(f64.median <= 3 * f1.median)}${floorText}`);
+  }
   const keelRows = all.filter((r) => r.tool === 'keel');
   if (keelRows.length) {
     const peak = Math.max(...keelRows.map((r) => r.rssMb));
@@ -407,9 +418,10 @@ async function main(): Promise<void> {
       if (scenarios.includes('floor')) floor();
       if (scenarios.includes('nochange')) haRuns(false);
       if (scenarios.includes('check')) haRuns(true);
-      if (scenarios.includes('fanout')) {
+      if (scenarios.includes('fanout') || scenarios.includes('fanout-floor')) {
         try {
-          await fanout();
+          await fanout(scenarios.includes('fanout'));
+          if (scenarios.includes('fanout-floor')) fanoutFloor();
         } finally {
           if (!args.includes('--keep-light')) {
             await stopLightHosts();

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The fan-out floor: N OpenSSH sessions at once (no connection sharing), one per light host, each
+# running one script that reads what the 20 fan-out tasks need (stat+sha256sum+content of the 8
+# files and 4 line files, the 4 guards). Usage: bench/fanout-floor.sh N
+set -euo pipefail
+n=$1
+light=$(dirname "$0")/results/light.json
+pids=()
+for h in $(node -e 'const l = require(process.argv[1]); for (const h of l.hosts.slice(0, +process.argv[2])) console.log(h.name + "=" + h.address)' "$(realpath "$light")" "$n"); do
+  name=${h%%=*}; addr=${h#*=}; d=/tmp/keel-bench-$name
+  ssh -o BatchMode=yes -o ControlMaster=no -o ControlPath=none -i /var/lib/keel-lab/id_ed25519 \
+    -o UserKnownHostsFile=/var/lib/keel-lab/light/known_hosts -o StrictHostKeyChecking=yes root@"$addr" \
+    "cd $d && stat -c '%n %a %U %G %s' file?.conf lines?.conf && sha256sum file?.conf lines?.conf && cat file?.conf lines?.conf; ls -d $d done1 done2 done3" >/dev/null &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done

@@ -41,7 +41,7 @@ if (reason) {
     assert.is(report.unreachable.host1, message);
     assert.ok(r.stdout.includes(`host1 | unreachable | ${message}`), r.stdout);
     assert.not.match(r.stdout + r.stderr, /\n\s+at /, 'no stack trace');
-    assert.equal(report.recap.host1, { ok: 0, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 1 });
+    assert.equal(report.recap.host1, { ok: 0, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 1, ignored: 0 });
     assert.equal(report.recap.host2, { ok: 0, changed: 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
     assert.not.ok(existsSync(join(fleet.hosts[0].root, 'auth-ok')));
   });

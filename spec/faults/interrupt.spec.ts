@@ -56,7 +56,7 @@ if (reason) {
     const r = await run.done;
     assert.is(r.code, 130, r.stdout + r.stderr);
     assert.match(r.stderr, 'interrupted: no new task starts; waiting for running tasks (interrupt again to stop now)');
-    assert.match(r.stdout, /RECAP\nhost\s+ok\s+changed\s+failed\s+skipped\s+unreachable\nhost1\s+0\s+2\s+0\s+0\s+0\nhost2\s+0\s+2\s+0\s+0\s+0/);
+    assert.match(r.stdout, /RECAP\nhost\s+ok\s+changed\s+failed\s+skipped\s+unreachable\s+ignored\nhost1\s+0\s+2\s+0\s+0\s+0\s+0\nhost2\s+0\s+2\s+0\s+0\s+0\s+0/);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     assert.is(report.interrupted, true);
     assert.is(report.exitCode, 130);

@@ -67,7 +67,7 @@ if (reason) {
     assert.is(report.unreachable.refused, `refused: unreachable: connection refused by root@127.0.0.1:${closed}`);
     assert.is(report.unreachable.hole, `hole: unreachable: no answer from root@${blackhole!.address}:22 within 2s`);
     for (const h of ['refused', 'hole']) {
-      assert.equal(report.recap[h], { ok: 0, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 1 }, h);
+      assert.equal(report.recap[h], { ok: 0, changed: 0, wouldChange: 0, failed: 0, skipped: 0, unreachable: 1, ignored: 0 }, h);
       assert.ok(r.stdout.includes(`${h} | unreachable | ${report.unreachable[h]}`), `printed for ${h}`);
     }
     for (const h of fleet.hosts) {
@@ -96,7 +96,7 @@ if (reason) {
     const killToExit = Date.now() - killedAt;
     assert.is(r.code, 3, r.stdout + r.stderr);
     const report = JSON.parse(readFileSync(json, 'utf8'));
-    assert.equal(report.recap[victim.name], { ok: 0, changed: 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 1 });
+    assert.equal(report.recap[victim.name], { ok: 0, changed: 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 1, ignored: 0 });
     assert.match(report.unreachable[victim.name], /^host2: unreachable: connection (lost|closed)/);
     const mine = report.plays[0].results.filter((x: { host: string }) => x.host === victim.name);
     assert.equal(

@@ -78,7 +78,11 @@ export class HostSession {
   /** After a change: what was read may be stale. Facts stay (hostname and addresses rarely move). */
   invalidate(): void {
     this.probeCache.clear();
+    this.changesApplied++;
   }
+
+  /** Changes applied on this host so far; a host that is changing is read a few tasks at a time. */
+  changesApplied = 0;
 
   get cacheIsEmpty(): boolean {
     return this.probeCache.size === 0;

@@ -53,7 +53,7 @@ const reason = labUnavailable();
 const e2e = suite('HA cluster end to end');
 
 if (reason) {
-  reportNotRun(13, reason);
+  reportNotRun(12, reason);
 } else {
   e2e.before(async () => {
     writeFileSync(BUSY, String(process.pid));

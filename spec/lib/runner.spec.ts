@@ -71,6 +71,21 @@ test('a no-change run costs one round trip per host: facts and every probe in on
   for (const c of s.conns.values()) assert.is(c.commands.length, 1, c.commands.map((x) => x.command.slice(0, 40)).join('\n'));
 });
 
+test('once a host is changing, probes are read a few tasks ahead, not all remaining ones each time', async () => {
+  const s = setup(['a']);
+  const play: Play = {
+    name: 'many',
+    hosts: 'all',
+    tasks: (h) => Array.from({ length: 12 }, (_, i) => writeFile({ path: `${h.vars.root}/f${i}`, content: `${i}\n` })),
+  };
+  const { report } = await run([play], s);
+  assert.is(report.recap.a.changed, 12);
+  const batches = s.conns.get('a')!.commands.map((c) => c.command).filter((c) => c.startsWith('d=$(mktemp -d)'));
+  const sizes = batches.map((b) => b.split('\n').filter((l) => l.startsWith('{ (')).length);
+  assert.is(sizes[0], 13, 'the first batch: facts and all 12 probes');
+  assert.ok(sizes.slice(1).every((n) => n <= 4), `later batches: ${sizes.join(' ')}`);
+});
+
 test('handlers run once at the end of the play, only when notified', async () => {
   const s = setup(['a']);
   const first = await run([filesPlay()], s);

@@ -67,6 +67,13 @@ if (reason) {
     const state = await up(2);
     assert.equal(state.nodes.map((n) => [n.name, n.address, n.running]), [['node1', '198.18.0.11', true], ['node2', '198.18.0.12', true]]);
     assert.match(labSsh('node2', 'cat /etc/os-release').stdout, 'VERSION_ID="12"');
+    // `up` twice is harmless: the same nodes keep running (same boot, same host keys).
+    const bootId = labSsh('node1', 'cat /proc/1/stat | cut -d" " -f22').stdout;
+    const keys = readFileSync(state.knownHostsFile, 'utf8');
+    const again = await up(2);
+    assert.equal(again.nodes.map((n) => n.running), [true, true]);
+    assert.is(labSsh('node1', 'cat /proc/1/stat | cut -d" " -f22').stdout, bootId, 'node1 was not restarted');
+    assert.is(readFileSync(again.knownHostsFile, 'utf8'), keys);
   });
 
   e2e('the HA playbook builds the cluster and exits 0', async () => {
@@ -78,6 +85,7 @@ if (reason) {
 
   e2e('crm_mon shows both nodes Online, with the IP and the service started on one node', async () => {
     assert.ok(await waitOnline('node1', ['node1', 'node2'], 60), 'both Online');
+    // The playbook's last task waited for the service; nothing to wait for here.
     const out = labSsh('node1', 'crm_mon -1').stdout;
     const ip = /HA-Asterisk-IP\s.*Started (node\d)/.exec(out)?.[1];
     const svc = /HA-Asterisk-Service\s.*Started (node\d)/.exec(out)?.[1];

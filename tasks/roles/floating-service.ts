@@ -2,6 +2,7 @@ import type { Task } from '../../lib/types';
 import { crmColocation, crmOrder, crmPrimitive, crmProperty, crmRscDefaults } from '../crm';
 import { crmTransaction } from '../crm-transaction';
 import { isTwoNode } from '../facts';
+import { waitFor } from '../wait';
 import type { HaClusterOptions } from './ha-cluster-options';
 
 export const IP_RESOURCE = 'HA-Asterisk-IP';
@@ -10,7 +11,7 @@ export const SERVICE_RESOURCE = 'HA-Asterisk-Service';
 /**
  * Runbook steps 8–13, cluster-wide (run once, on one node): no fencing, quorum policy,
  * stickiness, then the floating IP, the service, and the constraints that keep them together
- * and start the service after the IP, sent as one transaction.
+ * and start the service after the IP, sent as one transaction; then waits until the service runs.
  */
 export function floatingService(o: HaClusterOptions): Task[] {
   const once = { runOnce: true };
@@ -32,6 +33,17 @@ export function floatingService(o: HaClusterOptions): Task[] {
         crmColocation({ id: 'Service-With-IP', score: 'INFINITY', rsc: SERVICE_RESOURCE, withRsc: IP_RESOURCE }),
         crmOrder({ id: 'Service-After-IP', kind: 'Mandatory', first: IP_RESOURCE, then: SERVICE_RESOURCE }),
       ],
+      once,
+    ),
+    // Pacemaker starts resources a moment after the commit: the play is done when the service runs.
+    waitFor(
+      {
+        cmd: `crm_resource --locate --resource ${SERVICE_RESOURCE}`,
+        until: 'is running on: \\S+',
+        timeoutSeconds: 60,
+        intervalSeconds: 1,
+        description: `${SERVICE_RESOURCE} is running`,
+      },
       once,
     ),
   ];

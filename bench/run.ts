@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { startLightHosts, stopLightHosts } from '../lib/lab/lighthosts';
 import { readLabState } from '../lib/lab/state';
+import { LAB_CLUSTER_VARS } from '../inventories/lab';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, 'results');
@@ -134,14 +135,7 @@ function writeLabAnsibleInventory(): void {
         ansible_ssh_private_key_file: lab.keyFile,
         ansible_ssh_common_args: ansibleSshArgs(lab.knownHostsFile),
         ansible_python_interpreter: '/usr/bin/python3',
-        cluster_name: 'ha-asterisk',
-        corosync_transport: 'udpu',
-        floating_ip: '198.18.0.100',
-        floating_cidr: 24,
-        service_agent: 'lsb:kamailio',
-        service_name: 'kamailio',
-        service_packages: ['kamailio'],
-        service_default_file: { path: '/etc/default/kamailio', line: 'RUN_KAMAILIO=yes', regexp: '^#?\\s*RUN_KAMAILIO=' },
+        ...LAB_CLUSTER_VARS,
       },
     },
   };

@@ -2,6 +2,18 @@ import { UsageError } from '../lib/errors';
 import { defineInventory } from '../lib/inventory';
 import { readLabState } from '../lib/lab/state';
 
+/** The HA playbook's vars for the lab; bench/ gives Ansible the same ones. */
+export const LAB_CLUSTER_VARS = {
+  cluster_name: 'ha-asterisk',
+  corosync_transport: 'udpu',
+  floating_ip: '198.18.0.100',
+  floating_cidr: 24,
+  service_agent: 'lsb:kamailio',
+  service_name: 'kamailio',
+  service_packages: ['kamailio'],
+  service_default_file: { path: '/etc/default/kamailio', line: 'RUN_KAMAILIO=yes', regexp: '^#?\\s*RUN_KAMAILIO=' },
+};
+
 /**
  * The lab made by `npm run lab -- up`: its running nodes form the cluster. Debian 12 has no
  * asterisk package, so the lab's managed service is kamailio (a real SIP server with an LSB
@@ -17,15 +29,6 @@ export default function labInventory() {
     defaults: { user: 'root', keyFile: lab.keyFile, knownHostsFile: lab.knownHostsFile, connectTimeoutSeconds: 5 },
     hosts: Object.fromEntries(nodes.map((n) => [n.name, { address: n.address, vars: { cluster_address: n.address } }])),
     groups: { cluster: { hosts: nodes.map((n) => n.name) } },
-    vars: {
-      cluster_name: 'ha-asterisk',
-      corosync_transport: 'udpu',
-      floating_ip: '198.18.0.100',
-      floating_cidr: 24,
-      service_agent: 'lsb:kamailio',
-      service_name: 'kamailio',
-      service_packages: ['kamailio'],
-      service_default_file: { path: '/etc/default/kamailio', line: 'RUN_KAMAILIO=yes', regexp: '^#?\\s*RUN_KAMAILIO=' },
-    },
+    vars: LAB_CLUSTER_VARS,
   });
 }

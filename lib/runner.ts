@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import { SshConnection } from './connection/ssh';
 import { LocalConnection } from './connection/local';
-import { describeError, UnreachableError } from './errors';
+import { describeError } from './errors';
 import { executeTask } from './execute';
 import { ExitCode } from './exit-codes';
 import { HostSession } from './host-session';
@@ -294,4 +294,3 @@ async function openConnection(host: ResolvedHost, options: RunOptions): Promise<
   });
 }
 
-export { UnreachableError };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import pLimit from 'p-limit';
 import { Client, type ConnectConfig } from 'ssh2';
-import { KeelError, TimeoutError, UnreachableError } from '../errors';
+import { TimeoutError, UnreachableError } from '../errors';
 import { knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyPolicy } from '../known-hosts';
 import { quote } from '../quote';
 import type { Connection, ExecOptions, ExecResult } from '../types';
@@ -44,7 +44,7 @@ export class SshConnection implements Connection {
   private connect(): Promise<void> {
     const t = this.target;
     let hostKeyError: Error | undefined;
-    const known = existsSafe(t.hostKeys.file) ? parseKnownHosts(readFileSync(t.hostKeys.file, 'utf8')) : [];
+    const known = parseKnownHosts(readIfExists(t.hostKeys.file));
     const config: ConnectConfig = {
       host: t.address,
       port: t.port,
@@ -167,12 +167,12 @@ export function withRemoteDeadline(command: string, timeoutMs: number | undefine
   return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL ${seconds} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
 }
 
-function existsSafe(file: string): boolean {
+/** A missing known_hosts file is an empty one; it is read once here, not once to test and again to parse. */
+function readIfExists(file: string): string {
   try {
-    readFileSync(file);
-    return true;
+    return readFileSync(file, 'utf8');
   } catch {
-    return false;
+    return '';
   }
 }
 
@@ -207,4 +207,3 @@ function explainConnectError(err: Error & { code?: string; level?: string }, t: 
   return `${err.message} (${where})`;
 }
 
-export { KeelError };

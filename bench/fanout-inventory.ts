@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defineInventory } from '../lib/inventory';
-import type { LightHosts } from '../lib/lab/lighthosts';
+import type { LightHosts } from '../lab/lighthosts';
 
 export default function fanoutInventory() {
   const light = JSON.parse(readFileSync(join(__dirname, 'results', 'light.json'), 'utf8')) as LightHosts;

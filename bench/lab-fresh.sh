@@ -4,8 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 while [ -e /tmp/keel-lab-busy ]; do sleep 10; done
-npx ts-node lib/lab/cli.ts down >/dev/null 2>&1 || true
-npx ts-node lib/lab/cli.ts up --nodes 2 >/dev/null
+npx ts-node lab/cli.ts down >/dev/null 2>&1 || true
+npx ts-node lab/cli.ts up --nodes 2 >/dev/null
 if [ "${1:-}" = --python ]; then
   bash bench/lab-python.sh
 fi

@@ -6,7 +6,7 @@
  *   npm run bench -- --runs 10          # more repetitions (fresh always does 3)
  *   npm run bench -- fanout --keep-light   # leave the light hosts and their files for the next run
  *
- * Needs root, the lab (lib/lab), hyperfine, ansible-core and /usr/bin/time (the `time` package).
+ * Needs root, the lab (lab/), hyperfine, ansible-core and /usr/bin/time (the `time` package).
  * Every timing is hyperfine's (no shell, -N); each command runs under `/usr/bin/time -f %M` for
  * its peak RSS. Raw results stay in bench/results/ (not committed). The lab is shared: this waits
  * while /tmp/keel-lab-busy exists and holds /tmp/keel-lab-bench while it uses the lab.
@@ -15,8 +15,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { startLightHosts, stopLightHosts } from '../lib/lab/lighthosts';
-import { readLabState } from '../lib/lab/state';
+import { startLightHosts, stopLightHosts } from '../lab/lighthosts';
+import { readLabState } from '../lab/state';
 import { LAB_CLUSTER_VARS } from '../inventories/lab';
 
 const ROOT = join(__dirname, '..');

@@ -1,6 +1,6 @@
 import { UsageError } from '../lib/errors';
 import { defineInventory } from '../lib/inventory';
-import { readLabState } from '../lib/lab/state';
+import { readLabState } from '../lab/state';
 
 /** The HA playbook's vars for the lab; bench/ gives Ansible the same ones. */
 export const LAB_CLUSTER_VARS = {

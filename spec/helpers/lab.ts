@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { KEY_FILE, KNOWN_HOSTS_FILE } from '../../lib/lab/paths';
-import { readLabState } from '../../lib/lab/state';
+import { KEY_FILE, KNOWN_HOSTS_FILE } from '../../lab/paths';
+import { readLabState } from '../../lab/state';
 
 /** Why the lab cannot run here, or undefined when it can. */
 export function labUnavailable(): string | undefined {

@@ -2,13 +2,13 @@
 // live progress, then the cluster's status, a real SIP request to the floating IP, and what to try next.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { sipOptions } from '../sip/options';
+import { sipOptions } from './sip/options';
 import { LabError } from './errors';
 import { ensureHostPackages, requireRootLinux } from './host';
 import { up } from './lab';
 import { KEY_FILE, KNOWN_HOSTS_FILE } from './paths';
 
-const root = join(__dirname, '..', '..');
+const root = join(__dirname, '..');
 const say = (s: string) => process.stdout.write(`\n== ${s}\n`);
 
 async function main(): Promise<number> {

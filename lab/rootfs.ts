@@ -39,7 +39,7 @@ export function writeHosts(p: NodePaths, nodes: { name: string; address: string 
   writeFileSync(`${p.root}/etc/hosts`, hostsFile(nodes));
 }
 
-const SSHD_CONF = `# Written by keel lab (lib/lab/rootfs.ts).
+const SSHD_CONF = `# Written by keel lab (lab/rootfs.ts).
 PermitRootLogin prohibit-password
 UseDNS no
 `;

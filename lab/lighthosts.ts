@@ -52,7 +52,7 @@ function lightPaths(i: number) {
 
 function sshdConfig(p: ReturnType<typeof lightPaths>): string {
   return [
-    '# Written by keel lab (lib/lab/lighthosts.ts).',
+    '# Written by keel lab (lab/lighthosts.ts).',
     `ListenAddress ${p.address}`,
     'Port 22',
     `HostKey ${p.hostKey}`,

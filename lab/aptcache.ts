@@ -19,7 +19,7 @@ function writeConfig(mirror: string): void {
   writeFileSync(
     `${CONF_DIR}/keel.conf`,
     [
-      '# Written by keel lab (lib/lab/aptcache.ts).',
+      '# Written by keel lab (lab/aptcache.ts).',
       `CacheDir: ${STORE_DIR}`,
       `LogDir: ${CONF_DIR}/log`,
       'SupportDir: /usr/lib/apt-cacher-ng',

@@ -5,7 +5,7 @@
 export const INIT_PATH = '/sbin/keel-init';
 
 export const INIT_SCRIPT = `#!/bin/sh
-# Written by keel lab (lib/lab/initscript.ts). PID 1 of this node.
+# Written by keel lab (lab/initscript.ts). PID 1 of this node.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 umask 022
 

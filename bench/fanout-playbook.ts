@@ -9,7 +9,7 @@ import { playbook } from '../lib/playbook';
 import type { Task } from '../lib/types';
 import { command } from '../tasks/command';
 import { writeFile } from '../tasks/files';
-import { lineInFile } from '../tasks/lines';
+import { lineInFile } from '../tasks/files';
 
 export function fanoutTasks(dir: string): Task[] {
   const tasks: Task[] = [command({ cmd: `mkdir -p ${dir}`, creates: dir })];

@@ -78,7 +78,7 @@ export function describeError(err: unknown): string {
   return String(err);
 }
 
-export function stripAnsi(text: string): string {
+function stripAnsi(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
 }

@@ -1,61 +1,86 @@
-import { describeError, TimeoutError, UnreachableError } from './errors';
+import { CommandError, describeError, TimeoutError, UnreachableError } from './errors';
 import type { HostSession } from './host-session';
 import { REDACTED } from './secrets';
-import type { Change, Decision, Task, TaskContext, TaskResult } from './types';
+import type { ApplyContext, Change, Decision, DecideEnv, Task, TaskResult } from './types';
 
-export const DEFAULT_TASK_TIMEOUT_SECONDS = 300;
+const DEFAULT_TASK_TIMEOUT_SECONDS = 300;
+
+/** The deadline of every command of this task, its fact reads included. */
+export function taskTimeoutSeconds(task: Task): number {
+  return task.options.timeoutSeconds ?? task.definition.timeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
+}
+
+export function taskName(task: Task): string {
+  return task.options.name ?? task.definition.name;
+}
+
+/** Said of a check-mode prediction that rests on what an earlier task would do. */
+const DEPENDS_ON_EARLIER = 'depends on earlier changes';
 
 /**
- * One task on one host: probe, decide, and (unless in check mode) apply.
- * Check mode runs only the read-only steps, so it predicts exactly what an apply would do.
+ * One task on one host: read its facts, decide, and (unless in check mode) apply the plan.
+ * Check mode runs only the reads and decide, so it predicts what an apply would change. A wait
+ * is never drift: in check mode it is ok when its condition holds now, else skipped.
  */
 export async function executeTask(task: Task, session: HostSession, check: boolean): Promise<TaskResult> {
   const { definition: def, options } = task;
-  const name = options.name ?? def.name;
   const started = Date.now();
   const result = (partial: Omit<TaskResult, 'host' | 'task' | 'module' | 'durationMs'>): TaskResult => ({
     host: session.host.name,
-    task: name,
+    task: taskName(task),
     module: def.module,
     durationMs: Date.now() - started,
     ...partial,
   });
 
-  if (options.when && !options.when(session.host, session.registered)) {
-    return result({ status: 'skipped', changes: [], message: 'condition is false' });
-  }
-
-  const timeoutSeconds = options.timeoutSeconds ?? def.timeoutSeconds ?? DEFAULT_TASK_TIMEOUT_SECONDS;
-  session.deadline = started + timeoutSeconds * 1000;
+  const timeoutSeconds = taskTimeoutSeconds(task);
+  const deadline = started + timeoutSeconds * 1000;
   try {
-    const facts = await session.facts();
-    const ctx: TaskContext = {
-      host: session.host,
-      facts,
-      conn: session.conn,
-      check,
-      probe: (cmd) => session.probe(cmd),
-      run: (cmd, opts) => session.run(cmd, opts),
-      registered: session.registered,
-      log: () => {},
-    };
+    const facts = await session.gatherFacts();
+    if (options.when && !options.when(session.host, session.registered, facts)) {
+      return result({ status: 'skipped', changes: [], message: 'condition is false' });
+    }
+    const env: DecideEnv = { host: session.host, facts };
     const work = async (): Promise<TaskResult> => {
-      const state = await def.probe(ctx);
-      const decision = hideSecrets(def.decide(state, ctx), def.secret);
-      if (decision.changes.length === 0) {
-        return result({ status: 'ok', changes: [], message: decision.ok });
+      const values: Record<string, unknown> = {};
+      for (const [key, fact] of Object.entries(def.facts)) {
+        const r = await session.read(fact.command(facts), timeoutSeconds);
+        if (r.timedOut) throw new TimeoutError(`reading ${fact.name} timed out after ${r.timeoutSeconds}s`);
+        values[key] = fact.parse(r, facts);
       }
-      // Read-only tasks (waitFor) have already looked once; in check mode that look is the answer.
+      const decision = hideSecrets(def.decide(values, env), def.secret);
+      if (decision.changes.length === 0) return result({ status: 'ok', changes: [], message: decision.ok });
+
+      if (def.kind === 'wait') {
+        if (check) return result({ status: 'skipped', changes: [], message: `${DEPENDS_ON_EARLIER}: not yet ${decision.ok ?? ''}`.trim() });
+        let waited;
+        try {
+          waited = (await def.apply(applyContext(session, env, deadline), decision.plan)) ?? {};
+        } finally {
+          session.invalidate();
+        }
+        return result({ status: 'ok', changes: [], message: decision.ok, output: waited.output });
+      }
+
       if (check) {
+        if (decision.dependsOn && session.changedSoFar) {
+          return result({ status: 'skipped', changes: [], message: `${DEPENDS_ON_EARLIER}: ${decision.dependsOn}` });
+        }
+        session.changedSoFar = true;
         return result({ status: 'would change', changes: decision.changes, diff: decision.diff });
       }
+
       let outcome;
       try {
-        outcome = (await def.apply(ctx, state, decision)) ?? {};
+        outcome = (await def.apply(applyContext(session, env, deadline), decision.plan)) ?? {};
       } finally {
-        if (!def.readOnly) session.invalidate();
+        session.invalidate();
       }
-      const changed = !def.readOnly && outcome.changed !== false;
+      const changed = outcome.changed !== false;
+      if (changed) {
+        session.changedSoFar = true;
+        session.changesApplied++;
+      }
       return result({
         status: changed ? 'changed' : 'ok',
         changes: changed ? decision.changes : [],
@@ -64,13 +89,25 @@ export async function executeTask(task: Task, session: HostSession, check: boole
         output: outcome.output,
       });
     };
-    return await withTimeout(work(), session.deadline - Date.now(), `timed out after ${timeoutSeconds}s`);
+    return await withTimeout(work(), deadline - Date.now(), `timed out after ${timeoutSeconds}s`);
   } catch (err) {
     const unreachable = err instanceof UnreachableError || undefined;
     return result({ status: 'failed', changes: [], error: describeError(err), unreachable });
-  } finally {
-    session.deadline = Infinity;
   }
+}
+
+/** What apply may do: commands under the task's deadline, no connection of its own. */
+function applyContext(session: HostSession, env: DecideEnv, deadline: number): ApplyContext {
+  return {
+    ...env,
+    async run(command, options = {}) {
+      const r = await session.exec(command, deadline, { stdin: options.stdin });
+      if (r.code !== 0) throw new CommandError(session.host.name, command, r.code, r.stdout, r.stderr, options.what);
+      return r;
+    },
+    poll: (command) => session.exec(command, deadline),
+    log: (line) => session.log(line),
+  };
 }
 
 function hideSecrets(decision: Decision, secret: boolean | undefined): Decision {

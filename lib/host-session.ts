@@ -1,20 +1,34 @@
-import { CommandError, TimeoutError } from './errors';
-import { FACTS_SCRIPT, parseFacts } from './facts';
-import { batchScript, parseBatch } from './probe-batch';
-import type { Connection, ExecOptions, ExecResult, Facts, HostView, TaskResult } from './types';
+import { TimeoutError } from './errors';
+import { FACTS_SCRIPT, parseHostFacts } from './host-facts';
+import { batchScript, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
+import type { Connection, ExecResult, HostFacts, HostView, TaskResult } from './types';
+
+/** Gathering a host's facts takes one short script; a host that cannot answer it in this long is failed. */
+const FACTS_TIMEOUT_SECONDS = 30;
+
+/** Extra time the client gives a batch beyond its slowest command's deadline, for the round trip itself. */
+const BATCH_SLACK_MS = 5000;
+
+/** A fact command's result, and the deadline it ran under. */
+interface ReadResult extends BatchResult {
+  timeoutSeconds: number;
+}
 
 /**
- * Everything the engine keeps for one host during a run: its connection, its facts, its
- * registered results, and a cache of read-only probe results. Probes are fetched in batches
- * (one round trip for many); any change applied on the host empties the cache, because what
- * was read before may no longer be true.
+ * Everything the engine keeps for one host during a run: its connection, its gathered facts,
+ * its registered results, and the results of fact commands read so far. Fact commands are read
+ * in batches (one round trip for many); anything done on the host (a change, a command, a wait)
+ * empties that cache, because what was read before may no longer be true. Every command runs
+ * under a deadline: killed on the host and timed on the client.
  */
 export class HostSession {
   readonly registered: Record<string, TaskResult> = {};
-  private factsPromise?: Promise<Facts>;
-  private probeCache = new Map<string, Promise<ExecResult>>();
-  /** Set while a task runs: every command it starts must finish before this time. */
-  deadline = Infinity;
+  private hostFacts?: Promise<HostFacts>;
+  private reads = new Map<string, Promise<ReadResult>>();
+  /** An earlier task on this host changed or would change: later predictions may rest on it. */
+  changedSoFar = false;
+  /** Changes applied on this host so far; a host that is changing is read a few tasks at a time. */
+  changesApplied = 0;
   roundTrips = 0;
 
   constructor(
@@ -23,69 +37,76 @@ export class HostSession {
     private readonly verbose: (line: string) => void = () => {},
   ) {}
 
-  /** Runs a command within the current task's deadline. */
-  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const left = this.deadline - Date.now();
-    if (left <= 0) throw new TimeoutError('task timed out');
+  /** The host facts, gathered on first use under their own deadline, then kept for the run. */
+  gatherFacts(): Promise<HostFacts> {
+    this.hostFacts ??= this.exec(FACTS_SCRIPT, Date.now() + FACTS_TIMEOUT_SECONDS * 1000).then((r) => {
+      if (r.code !== 0) throw new Error(`gathering facts failed (exit ${r.code}): ${r.stderr.trim()}`);
+      return parseHostFacts(r.stdout);
+    });
+    return this.hostFacts;
+  }
+
+  /** For tests of single tasks: facts given rather than gathered. */
+  useFacts(facts: HostFacts): void {
+    this.hostFacts = Promise.resolve(facts);
+  }
+
+  /** Runs a command that must end by `deadline` (ms since the epoch): killed on the host, timed on the client. */
+  async exec(command: string, deadline: number, options: { stdin?: string } = {}): Promise<ExecResult> {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new TimeoutError('no time left before the deadline');
     this.roundTrips++;
     this.verbose(`$ ${command}`);
-    const result = await this.conn.exec(command, { ...options, timeoutMs: Math.min(options.timeoutMs ?? Infinity, left) });
+    const result = await this.conn.exec(command, { stdin: options.stdin, timeoutMs: left });
     this.verbose(`  exit ${result.code}${result.stdout ? `\n${indent(result.stdout)}` : ''}${result.stderr ? `\n${indent(result.stderr)}` : ''}`);
+    if (killedAtDeadline(result)) throw new TimeoutError(`command timed out after ${Math.ceil(left / 1000)}s`);
     return result;
   }
 
-  async run(command: string, options: ExecOptions & { what?: string } = {}): Promise<ExecResult> {
-    const r = await this.exec(command, options);
-    if (r.code !== 0) throw new CommandError(this.host.name, command, r.code, r.stdout, r.stderr, options.what);
-    return r;
+  log(line: string): void {
+    this.verbose(line);
   }
 
-  facts(): Promise<Facts> {
-    if (!this.factsPromise) {
-      this.factsPromise = this.probe(FACTS_SCRIPT).then((r) => parseFacts(r.stdout));
-    }
-    return this.factsPromise;
-  }
-
-  /** A read-only command; answered from the batch cache when it was prefetched. */
-  probe(command: string): Promise<ExecResult> {
-    let p = this.probeCache.get(command);
+  /** A fact command's result: from the batch when it was prefetched, else read now. */
+  read(command: string, timeoutSeconds: number): Promise<ReadResult> {
+    let p = this.reads.get(command);
     if (!p) {
-      p = this.exec(command);
-      this.probeCache.set(command, p);
-      p.catch(() => this.probeCache.delete(command));
+      p = this.exec(command, Date.now() + timeoutSeconds * 1000).then((r) => ({ ...r, timedOut: false, timeoutSeconds }));
+      this.remember(command, p);
     }
     return p;
   }
 
-  /** Fetches every command not yet cached (and the facts, if not yet gathered) in one round trip. */
-  prefetch(commands: readonly string[]): void {
-    const wanted = [...new Set(commands)].filter((c) => !this.probeCache.has(c));
-    if (!this.factsPromise && !this.probeCache.has(FACTS_SCRIPT)) wanted.unshift(FACTS_SCRIPT);
-    if (wanted.length < 2) return;
-    const { script, marker } = batchScript(wanted);
-    const batch = this.exec(script).then((r) => {
-      if (r.code !== 0) throw new CommandError(this.host.name, 'probe batch', r.code, r.stdout, r.stderr);
-      return parseBatch(r.stdoutBytes ?? Buffer.from(r.stdout), marker, wanted.length);
+  /** Reads every command not yet read in one round trip, each under its own deadline. */
+  prefetch(entries: readonly BatchEntry[]): void {
+    const wanted = new Map<string, number>();
+    for (const e of entries) if (!this.reads.has(e.command) && !wanted.has(e.command)) wanted.set(e.command, e.timeoutSeconds);
+    if (wanted.size < 2) return;
+    const list = [...wanted].map(([command, timeoutSeconds]) => ({ command, timeoutSeconds }));
+    const slowest = Math.max(...list.map((e) => e.timeoutSeconds));
+    const { script, marker } = batchScript(list);
+    const batch = this.exec(script, Date.now() + slowest * 1000 + BATCH_SLACK_MS).then((r) => {
+      if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
+      return parseBatch(r.stdoutBytes ?? Buffer.from(r.stdout), marker, list.length);
     });
-    wanted.forEach((cmd, i) => {
-      const p = batch.then((rs) => rs[i]);
-      p.catch(() => this.probeCache.delete(cmd));
-      this.probeCache.set(cmd, p);
+    list.forEach((e, i) => this.remember(e.command, batch.then((rs) => ({ ...rs[i], timeoutSeconds: e.timeoutSeconds }))));
+  }
+
+  private remember(command: string, p: Promise<ReadResult>): void {
+    this.reads.set(command, p);
+    // A failed read is not kept: the next task asks again. (The caller still sees the failure.)
+    p.catch(() => {
+      if (this.reads.get(command) === p) this.reads.delete(command);
     });
   }
 
-  /** After a change: what was read may be stale. Facts stay (hostname and addresses rarely move). */
+  /** After a task acted on the host: what was read may be stale. Host facts stay (hostname and addresses rarely move). */
   invalidate(): void {
-    this.probeCache.clear();
-    this.changesApplied++;
+    this.reads.clear();
   }
 
-  /** Changes applied on this host so far; a host that is changing is read a few tasks at a time. */
-  changesApplied = 0;
-
-  get cacheIsEmpty(): boolean {
-    return this.probeCache.size === 0;
+  get nothingRead(): boolean {
+    return this.reads.size === 0;
   }
 }
 

@@ -76,7 +76,7 @@ const connectionProps = {
 } as const;
 const varsSchema = { type: 'object' } as const;
 
-export const inventorySchema = {
+const inventorySchema = {
   type: 'object',
   required: ['hosts'],
   additionalProperties: false,
@@ -118,7 +118,7 @@ const ajv = new Ajv({ allErrors: true, strict: true });
 const checkInventory = ajv.compile(inventorySchema);
 
 /** `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path works too. */
-export function resolveInventoryPath(arg: string): string {
+function resolveInventoryPath(arg: string): string {
   if (arg.includes('/') || arg.endsWith('.ts') || arg.endsWith('.js')) return isAbsolute(arg) ? arg : resolve(arg);
   for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
     for (const ext of ['.ts', '.js']) {

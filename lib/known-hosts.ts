@@ -30,11 +30,11 @@ export function parseKnownHosts(text: string): KnownKey[] {
 }
 
 /** The name OpenSSH writes for a host: `host` on port 22, `[host]:port` otherwise. */
-export function hostToken(host: string, port: number): string {
+function hostToken(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-export function patternsMatch(patterns: string, token: string): boolean {
+function patternsMatch(patterns: string, token: string): boolean {
   if (patterns.startsWith('|1|')) {
     const [, , salt, hash] = patterns.split('|');
     const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(token).digest('base64');
@@ -60,7 +60,7 @@ export function fingerprint(blob: Buffer): string {
 }
 
 /** The key type named inside an SSH public key blob. */
-export function blobKeyType(blob: Buffer): string {
+function blobKeyType(blob: Buffer): string {
   const len = blob.readUInt32BE(0);
   return blob.subarray(4, 4 + len).toString();
 }

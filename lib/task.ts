@@ -1,5 +1,8 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { ValidationError } from './errors';
+import { registerSecret } from './secrets';
 import { validate } from './validate';
-import type { Task, TaskDefinition, TaskOptions } from './types';
+import type { ApplyContext, ApplyOutcome, DecideEnv, Decision, Fact, FlushHandlersStep, Task, TaskKind, TaskOptions } from './types';
 
 /** Engine options are checked like module parameters: a typo in `tags` fails before any host. */
 const optionsSchema = {
@@ -17,13 +20,30 @@ const optionsSchema = {
   },
 } as const;
 
-export interface ModuleSpec<P, S> {
+export type FactMap = Readonly<Record<string, Fact<unknown>>>;
+export type FactValues<F extends FactMap> = { readonly [K in keyof F]: F[K] extends Fact<infer T> ? T : never };
+
+/** A task module: typed parameters, the facts it reads, a pure decide step and an apply step. */
+export interface ModuleSpec<S extends TSchema, F extends FactMap, Plan> {
   module: string;
-  /** JSON schema of the parameters; validated when the task is created, before any connection. */
-  schema: object;
+  /** The parameters, as a TypeBox schema: their TypeScript type and their JSON schema in one declaration. */
+  params: S;
   /** The display name from validated parameters: `writeFile /etc/default/corosync`. */
-  title(params: P): string;
-  build(params: P): Omit<TaskDefinition<S>, 'module' | 'name'>;
+  title(p: Static<S>): string;
+  /** The facts decide needs, by name. */
+  facts(p: Static<S>): F;
+  /** Pure: parameters and facts in, the changes and the plan for apply out. No connection. */
+  decide(p: Static<S>, facts: FactValues<F>, env: DecideEnv): Decision<Plan>;
+  /** Carries out the plan decide made. */
+  apply(ctx: ApplyContext, plan: Plan, p: Static<S>): Promise<ApplyOutcome | void>;
+  /** `wait` for tasks that only watch the host (never drift, never changed). Default `change`. */
+  kind?: TaskKind;
+  /** Checks a schema cannot make (a RegExp that must compile, a function): throw ValidationError. */
+  check?(p: Static<S>): void;
+  /** Values that are secret (file content): redacted everywhere, and the task shows no diff. */
+  secrets?(p: Static<S>): readonly string[];
+  /** Default deadline of the task's reads and commands, in seconds. */
+  timeoutSeconds?(p: Static<S>): number;
 }
 
 /**
@@ -31,19 +51,43 @@ export interface ModuleSpec<P, S> {
  * Parameters are validated here, so a playbook with bad parameters fails while it is being
  * built, with every bad field named, before any host is contacted.
  */
-export function defineModule<P, S>(spec: ModuleSpec<P, S>): (params: P, options?: TaskOptions) => Task {
-  return (params: P, options: TaskOptions = {}) => {
-    const subject = `${spec.module} parameters`;
-    validate(subject, spec.schema, params);
-    validate(`${spec.module} options`, optionsSchema, options);
-    if (options.when !== undefined && typeof options.when !== 'function') {
-      validate(`${spec.module} options`, { type: 'object', properties: { when: { not: {} } } }, options);
-    }
-    const definition: TaskDefinition<S> = {
-      module: spec.module,
-      name: spec.title(params),
-      ...spec.build(params),
+export function defineTask<S extends TSchema, F extends FactMap, Plan>(
+  spec: ModuleSpec<S, F, Plan>,
+): (params: Static<S>, options?: TaskOptions) => Task {
+  return (params, options = {}) => {
+    validate(`${spec.module} parameters`, spec.params, params);
+    spec.check?.(params);
+    checkOptions(spec.module, options);
+    const secrets = spec.secrets?.(params) ?? [];
+    for (const s of secrets) registerSecret(s);
+    return {
+      kind: 'task',
+      options,
+      definition: {
+        module: spec.module,
+        name: spec.title(params),
+        kind: spec.kind ?? 'change',
+        facts: spec.facts(params),
+        decide: (facts, env) => spec.decide(params, facts as FactValues<F>, env),
+        apply: (ctx, plan) => spec.apply(ctx, plan as Plan, params),
+        secret: secrets.length > 0 || undefined,
+        timeoutSeconds: spec.timeoutSeconds?.(params),
+      },
     };
-    return { definition, options };
   };
+}
+
+export function checkOptions(module: string, options: TaskOptions): void {
+  validate(`${module} options`, optionsSchema, options);
+  if (options.when !== undefined && typeof options.when !== 'function') {
+    throw new ValidationError(`${module} options`, [{ path: 'when', message: 'must be a function' }]);
+  }
+}
+
+/**
+ * Runs the handlers notified so far, here rather than at the end of the play (Ansible's
+ * `meta: flush_handlers`): restart corosync after its config changed, before waiting for it.
+ */
+export function flushHandlers(): FlushHandlersStep {
+  return { kind: 'flush handlers' };
 }

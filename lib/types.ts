@@ -1,17 +1,17 @@
-/** The public types of keel's engine: connections, facts, tasks, plays and results. */
+/** The public types of keel's engine: connections, host facts, tasks, plays and results. */
 
 export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
-  /** The raw bytes of stdout, where byte offsets matter (batched probes). */
+  /** The raw bytes of stdout, where byte offsets matter (batched reads). */
   stdoutBytes?: Buffer;
 }
 
 export interface ExecOptions {
   /** Sent to the command's standard input, then closed. */
   stdin?: string;
-  /** Ends the command (and fails with TimeoutError) after this long. */
+  /** Ends the command on the host and on the client (and fails with TimeoutError) after this long. */
   timeoutMs?: number;
 }
 
@@ -32,8 +32,8 @@ export interface InterfaceAddress {
 
 export type InitSystem = 'systemd' | 'sysvinit' | 'unknown';
 
-/** Gathered once per host, on first use. */
-export interface Facts {
+/** Gathered once per host when it is connected, before any task reads its own facts. */
+export interface HostFacts {
   hostname: string;
   os: { id: string; versionId: string; codename: string; prettyName: string };
   initSystem: InitSystem;
@@ -57,6 +57,21 @@ export interface InventoryView {
   readonly groups: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * A piece of host state that tasks read: one read-only command and the parser of its result.
+ * Facts are declared by tasks, not run by them: the engine batches every upcoming task's fact
+ * commands into one round trip per host, under each task's deadline, and shares a command's
+ * result between the tasks that read it until something on the host changes.
+ */
+export interface Fact<T> {
+  /** Names the fact in messages: `file /etc/motd`, `dpkg status of pacemaker`. */
+  readonly name: string;
+  /** The read-only command; it may depend on the gathered host facts (the init system, the OS). */
+  command(host: HostFacts): string;
+  /** The typed value; throws (KeelError) when the result says the host cannot be read. */
+  parse(result: ExecResult, host: HostFacts): T;
+}
+
 /** One difference between what is and what is wanted, stated for a person. */
 export interface Change {
   /** What differs: `stonith-enabled`, `mode`, `package pacemaker`. */
@@ -66,29 +81,34 @@ export interface Change {
 }
 
 /** The pure decide step's verdict. No changes means ok; `ok` then says what is true now. */
-export interface Decision {
+export interface Decision<Plan = unknown> {
   changes: Change[];
-  /** A unified diff of file content, for --diff (never for secret content). */
+  /** A unified diff of file content or crm objects, for --diff (never for secret content). */
   diff?: string;
   /** The present state, when nothing needs doing: "package pacemaker is installed". */
   ok?: string;
+  /** What apply will do, worked out here so that apply never decides again. Set when there are changes. */
+  plan?: Plan;
+  /**
+   * Set when this prediction rests on state that an earlier task may create (a file a package
+   * installs, a cluster not started yet). In check mode, after an earlier task on the host would
+   * change, the task is reported skipped with this reason rather than counted as drift.
+   */
+  dependsOn?: string;
 }
 
-/** What the decide step may look at besides the probed state: it stays a pure function. */
+/** What decide sees besides its parameters and facts: the host's identity and gathered facts. */
 export interface DecideEnv {
   host: HostView;
-  facts: Facts;
+  facts: HostFacts;
 }
 
-export interface TaskContext extends DecideEnv {
-  conn: Connection;
-  check: boolean;
-  /** A read-only command, answered from this host's batched probe results when it was prefetched. */
-  probe(command: string): Promise<ExecResult>;
+/** What apply may do on the host. There is no raw connection: every command runs under the task's deadline. */
+export interface ApplyContext extends DecideEnv {
   /** A command that must succeed; throws CommandError with its output otherwise. */
-  run(command: string, options?: ExecOptions & { what?: string }): Promise<ExecResult>;
-  /** Results registered by earlier tasks on this host. */
-  registered: Readonly<Record<string, TaskResult>>;
+  run(command: string, options?: { stdin?: string; what?: string }): Promise<ExecResult>;
+  /** A read-only command run now (never from the fact cache), for polling; any exit code is returned. */
+  poll(command: string): Promise<ExecResult>;
   /** Verbose output (-v); secrets must never be passed here. */
   log(line: string): void;
 }
@@ -100,22 +120,26 @@ export interface ApplyOutcome {
   output?: { code: number; stdout: string; stderr: string };
 }
 
-/** What a task module supplies: read, decide, act. */
-export interface TaskDefinition<S = unknown> {
+/**
+ * What apply does to a host. `change` (the default) changes it; `wait` only watches it until a
+ * condition holds: a wait is never drift and never counts as changed.
+ */
+export type TaskKind = 'change' | 'wait';
+
+/** One task, ready for the engine: its facts, its pure decide step and its apply step. */
+export interface TaskDefinition<Plan = unknown> {
   /** The module: `writeFile`, `crmPrimitive`. */
   module: string;
   /** A display name: `writeFile /etc/default/corosync`. */
   name: string;
-  /** Probe commands this task will ask for, so the engine can batch them into one round trip. */
-  probes?: string[];
-  probe(ctx: TaskContext): Promise<S>;
-  decide(state: S, env: DecideEnv): Decision;
-  apply(ctx: TaskContext, state: S, decision: Decision): Promise<ApplyOutcome | void>;
-  /** Its apply only reads (waitFor): it never counts as changed and keeps the probe cache. */
-  readOnly?: boolean;
+  kind: TaskKind;
+  /** The facts decide reads, by name. */
+  facts: Readonly<Record<string, Fact<unknown>>>;
+  decide(facts: Readonly<Record<string, unknown>>, env: DecideEnv): Decision<Plan>;
+  apply(ctx: ApplyContext, plan: Plan): Promise<ApplyOutcome | void>;
   /** Content is secret: no diff, no values in output or reports. */
   secret?: boolean;
-  /** Default per-task timeout in seconds (the engine's default is 300). */
+  /** Default deadline in seconds for this task's reads and commands (the engine's default is 300). */
   timeoutSeconds?: number;
 }
 
@@ -123,7 +147,7 @@ export interface TaskDefinition<S = unknown> {
 export interface TaskOptions {
   /** Replaces the display name. */
   name?: string;
-  when?: (host: HostView, registered: Readonly<Record<string, TaskResult>>) => boolean;
+  when?: (host: HostView, registered: Readonly<Record<string, TaskResult>>, facts: HostFacts) => boolean;
   tags?: readonly string[];
   /** Handler names to run at the end of the play (or at flushHandlers) if this task changed. */
   notify?: readonly string[];
@@ -133,13 +157,23 @@ export interface TaskOptions {
   ignoreErrors?: boolean;
   /** Store this task's result under this name for later tasks' `when`. */
   register?: string;
+  /** The deadline of every command of this task, reads included. */
   timeoutSeconds?: number;
 }
 
 export interface Task {
+  readonly kind: 'task';
   readonly definition: TaskDefinition<any>;
   readonly options: TaskOptions;
 }
+
+/** Runs the handlers notified so far, here rather than at the end of the play. */
+export interface FlushHandlersStep {
+  readonly kind: 'flush handlers';
+}
+
+/** What a play's task list holds. */
+export type Step = Task | FlushHandlersStep;
 
 export type TaskStatus = 'ok' | 'changed' | 'would change' | 'failed' | 'skipped';
 
@@ -164,9 +198,8 @@ export interface Play {
   name: string;
   /** A host pattern: `all`, a group, a host, `a:b`, `cluster:!node3`. */
   hosts: string;
-  tasks: (host: HostView) => Task[];
+  tasks: (host: HostView) => Step[];
   /** Handlers by name; they run once at the end of the play, only if notified. */
   handlers?: (host: HostView) => Record<string, Task>;
 }
 
-export type Playbook = readonly Play[];

@@ -9,7 +9,7 @@
  */
 import { UsageError } from '../lib/errors';
 import { playbook } from '../lib/playbook';
-import type { HostView, Task } from '../lib/types';
+import type { HostView, Step } from '../lib/types';
 import { command } from '../tasks/command';
 import { corosyncConfig } from '../tasks/corosync';
 import { floatingService } from '../tasks/roles/floating-service';
@@ -30,9 +30,9 @@ function newNode(host: HostView): string {
   return name;
 }
 
-const onNew = (host: HostView, tasks: (o: HaClusterOptions) => Task[]): Task[] =>
+const onNew = (host: HostView, tasks: (o: HaClusterOptions) => Step[]): Step[] =>
   host.name === newNode(host) ? tasks(haClusterOptions(host)) : [];
-const onRunning = (host: HostView, tasks: (o: HaClusterOptions) => Task[]): Task[] =>
+const onRunning = (host: HostView, tasks: (o: HaClusterOptions) => Step[]): Step[] =>
   host.name !== newNode(host) ? tasks(haClusterOptions(host)) : [];
 
 export default playbook(

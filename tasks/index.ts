@@ -1,28 +1,16 @@
-/** Every task module and role, from one place: `import { writeFile, crmPrimitive } from '../tasks'`. */
-export { flushHandlers } from '../lib/handlers';
-export { aptInstall, type AptInstallParams } from './apt';
-export { command, type CommandParams } from './command';
-export { corosyncConfig, renderCorosyncConf, type CorosyncConfigParams, type CorosyncOptions } from './corosync';
-export {
-  crmColocation,
-  crmOpDefaults,
-  crmOrder,
-  crmPrimitive,
-  crmProperty,
-  crmRscDefaults,
-  type CrmColocationParams,
-  type CrmDefaultsParams,
-  type CrmOrderParams,
-  type CrmPrimitiveParams,
-  type CrmPropertyParams,
-} from './crm';
-export { crmTransaction } from './crm-transaction';
-export { bindNetAddr, clusterInterface, corosyncMajorFromVersionText, isTwoNode } from './facts';
-export { writeFile, type WriteFileParams } from './files';
-export { lineInFile, type LineInFileParams } from './lines';
-export { rcDisable, rcEnable, type RcParams } from './rc';
-export { service, type ServiceParams } from './service';
-export { allNodesOnline, waitFor, type WaitForParams } from './wait';
+/**
+ * Every task module and role, from one place: `import { writeFile, crmPrimitive } from '../tasks'`.
+ * Each domain folder holds its tasks and the facts they read (tasks/files/facts.ts, ...).
+ */
+export { flushHandlers } from '../lib/task';
+export * from './apt';
+export * from './command';
+export * from './corosync';
+export * from './files';
+export * from './host';
+export * from './pacemaker';
+export * from './service';
+export * from './wait';
 export { floatingService } from './roles/floating-service';
-export { haClusterOptions, type HaClusterOptions } from './roles/ha-cluster-options';
+export { haClusterOptions, isTwoNode, type HaClusterOptions } from './roles/ha-cluster-options';
 export { pacemakerNode, pacemakerNodeHandlers, pacemakerNodePrepare, pacemakerNodeStart } from './roles/pacemaker-node';

@@ -164,7 +164,8 @@ export class SshConnection implements Connection {
 export function withRemoteDeadline(command: string, timeoutMs: number | undefined): string {
   if (timeoutMs === undefined || !Number.isFinite(timeoutMs)) return command;
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
-  return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL ${seconds} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
+  // --verbose makes timeout say on stderr that it killed the command: how a kill is told from an exit 137.
+  return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL --verbose ${seconds} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
 }
 
 /** A missing known_hosts file is an empty one; it is read once here, not once to test and again to parse. */

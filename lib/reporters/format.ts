@@ -7,7 +7,7 @@ export function seconds(ms: number): string {
 }
 
 /** `stonith-enabled: true → false`, `package kamailio: absent → installed`. */
-export function formatChange(c: Change): string {
+function formatChange(c: Change): string {
   if (c.from === undefined && c.to === undefined) return c.field;
   if (c.from === undefined) return `${c.field}: ${c.to}`;
   return `${c.field}: ${c.from} → ${c.to ?? '(absent)'}`;

@@ -5,11 +5,11 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { runCli, writeInventory } from '../helpers/cli';
-import { reportNotRun, sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd';
+import { sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd';
 import { FIXTURES, fleetInventory, keelTempFiles } from './support';
+import { suiteUnless } from '../helpers/not-run';
 
 const PLAYBOOK = join(FIXTURES, 'hostile.ts');
 let fleet: SshdFleet;
@@ -74,61 +74,58 @@ function canariesFound(canaries: string[]): string[] {
 }
 
 const reason = sshdUnavailable();
-if (reason) {
-  reportNotRun(2, reason);
-} else {
-  test.before(async () => {
-    fleet = await startSshdFleet(1);
-  });
-  test.after(async () => {
-    await fleet?.stop();
-  });
+const test = suiteUnless(reason);
+test.before(async () => {
+  fleet = await startSshdFleet(1);
+});
+test.after(async () => {
+  await fleet?.stop();
+});
 
-  test('hostile values arrive as data: exact files, exact content, guards judged on literal paths, no canary', async () => {
-    const host = fleet.hosts[0];
-    const a = attacks(fleet.dir);
-    mkdirSync(join(host.root, 'w'));
-    // Glob bait: `*`, `a?` and `[a]1` must not touch these.
-    writeFileSync(join(host.root, 'w', 'a1'), 'bait\n');
-    writeFileSync(join(host.root, 'w', 'ab'), 'bait\n');
-    const spec = fleetInventory(fleet, { vars: () => ({ names: a.names, content: a.content, line: a.line, guard: a.guard }) });
-    const inv = writeInventory(fleet.dir, spec, 'inv-hostile.ts');
-    const json = join(fleet.dir, 'hostile.json');
-    const r = await runCli(PLAYBOOK, ['-i', inv, '--json', json, '-e', `extra=${a.extra}`, '-v', '--diff']);
-    assert.is(r.code, 0, r.stdout + r.stderr);
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    const tasks = a.names.length + 1 + 2 + 3;
-    assert.equal(report.recap.host1, { ok: 1, changed: tasks - 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
-    const w = join(host.root, 'w');
-    for (const n of a.names) assert.is(readFileSync(join(w, n), 'utf8'), `${n}\n${a.content}`, `file ${JSON.stringify(n)}`);
-    assert.is(readFileSync(join(w, `extra ${a.extra}`), 'utf8'), a.extra);
-    assert.equal(readdirSync(w).sort(), [...a.names, `extra ${a.extra}`, 'a1', 'ab'].sort());
-    assert.is(readFileSync(join(w, 'a1'), 'utf8'), 'bait\n');
-    assert.is(readFileSync(join(w, 'ab'), 'utf8'), 'bait\n');
-    assert.is(readFileSync(join(host.root, 'lines'), 'utf8'), `${a.line}\nsecond ${a.line}\n`);
-    assert.ok(existsSync(join(host.root, 'ran-creates')), 'creates: the literal hostile path does not exist, so it ran');
-    assert.ok(existsSync(join(host.root, 'ran-removes')), 'removes: the literal hostile path exists, so it ran');
-    assert.not.ok(existsSync(join(host.root, 'ran-never')), 'creates: the literal path exists, so it did not run');
-    assert.equal(canariesFound(a.canaries), []);
-    assert.equal(keelTempFiles(host.root), []);
-    // The detector itself works: a canary file is found.
-    writeFileSync(join(fleet.dir, a.canaries[0]), '');
-    assert.equal(canariesFound(a.canaries), [join(fleet.dir, a.canaries[0])]);
-    rmSync(join(fleet.dir, a.canaries[0]));
-  });
+test('hostile values arrive as data: exact files, exact content, guards judged on literal paths, no canary', async () => {
+  const host = fleet.hosts[0];
+  const a = attacks(fleet.dir);
+  mkdirSync(join(host.root, 'w'));
+  // Glob bait: `*`, `a?` and `[a]1` must not touch these.
+  writeFileSync(join(host.root, 'w', 'a1'), 'bait\n');
+  writeFileSync(join(host.root, 'w', 'ab'), 'bait\n');
+  const spec = fleetInventory(fleet, { vars: () => ({ names: a.names, content: a.content, line: a.line, guard: a.guard }) });
+  const inv = writeInventory(fleet.dir, spec, 'inv-hostile.ts');
+  const json = join(fleet.dir, 'hostile.json');
+  const r = await runCli(PLAYBOOK, ['-i', inv, '--json', json, '-e', `extra=${a.extra}`, '-v', '--diff']);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const tasks = a.names.length + 1 + 2 + 3;
+  assert.equal(report.recap.host1, { ok: 1, changed: tasks - 1, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+  const w = join(host.root, 'w');
+  for (const n of a.names) assert.is(readFileSync(join(w, n), 'utf8'), `${n}\n${a.content}`, `file ${JSON.stringify(n)}`);
+  assert.is(readFileSync(join(w, `extra ${a.extra}`), 'utf8'), a.extra);
+  assert.equal(readdirSync(w).sort(), [...a.names, `extra ${a.extra}`, 'a1', 'ab'].sort());
+  assert.is(readFileSync(join(w, 'a1'), 'utf8'), 'bait\n');
+  assert.is(readFileSync(join(w, 'ab'), 'utf8'), 'bait\n');
+  assert.is(readFileSync(join(host.root, 'lines'), 'utf8'), `${a.line}\nsecond ${a.line}\n`);
+  assert.ok(existsSync(join(host.root, 'ran-creates')), 'creates: the literal hostile path does not exist, so it ran');
+  assert.ok(existsSync(join(host.root, 'ran-removes')), 'removes: the literal hostile path exists, so it ran');
+  assert.not.ok(existsSync(join(host.root, 'ran-never')), 'creates: the literal path exists, so it did not run');
+  assert.equal(canariesFound(a.canaries), []);
+  assert.equal(keelTempFiles(host.root), []);
+  // The detector itself works: a canary file is found.
+  writeFileSync(join(fleet.dir, a.canaries[0]), '');
+  assert.equal(canariesFound(a.canaries), [join(fleet.dir, a.canaries[0])]);
+  rmSync(join(fleet.dir, a.canaries[0]));
+});
 
-  test('a second run with the same hostile values changes nothing (every probe read the literal paths)', async () => {
-    const a = attacks(fleet.dir);
-    const inv = join(fleet.dir, 'inv-hostile.ts');
-    const json = join(fleet.dir, 'hostile2.json');
-    const r = await runCli(PLAYBOOK, ['-i', inv, '--json', json, '-e', `extra=${a.extra}`]);
-    assert.is(r.code, 0, r.stdout + r.stderr);
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    const changed = report.plays[0].results.filter((x: { status: string }) => x.status !== 'ok').map((x: { task: string }) => x.task);
-    // The two unguarded-by-existence commands run again by design; every file task is ok.
-    assert.equal(changed, ['creates guard', 'removes guard']);
-    assert.equal(canariesFound(a.canaries), []);
-  });
+test('a second run with the same hostile values changes nothing (every probe read the literal paths)', async () => {
+  const a = attacks(fleet.dir);
+  const inv = join(fleet.dir, 'inv-hostile.ts');
+  const json = join(fleet.dir, 'hostile2.json');
+  const r = await runCli(PLAYBOOK, ['-i', inv, '--json', json, '-e', `extra=${a.extra}`]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  const changed = report.plays[0].results.filter((x: { status: string }) => x.status !== 'ok').map((x: { task: string }) => x.task);
+  // The two unguarded-by-existence commands run again by design; every file task is ok.
+  assert.equal(changed, ['creates guard', 'removes guard']);
+  assert.equal(canariesFound(a.canaries), []);
+});
 
-  test.run();
-}
+test.run();

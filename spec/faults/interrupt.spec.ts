@@ -5,11 +5,11 @@
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { writeInventory } from '../helpers/cli';
-import { reportNotRun, sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd';
+import { sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd';
 import { descendants, FIXTURES, fleetInventory, keelTempFiles, spawnCli, waitFor } from './support';
+import { suiteUnless } from '../helpers/not-run';
 
 const STEPS = join(FIXTURES, 'steps.ts');
 let fleet: SshdFleet;
@@ -35,65 +35,62 @@ function reapLeftovers(): string[] {
 }
 
 const reason = sshdUnavailable();
-if (reason) {
-  reportNotRun(2, reason);
-} else {
-  test.before(async () => {
-    fleet = await startSshdFleet(2);
-  });
-  test.after(async () => {
-    reapLeftovers();
-    await fleet?.stop();
-  });
+const test = suiteUnless(reason);
+test.before(async () => {
+  fleet = await startSshdFleet(2);
+});
+test.after(async () => {
+  reapLeftovers();
+  await fleet?.stop();
+});
 
-  test('SIGINT during a slow task: it finishes, no new task starts, the recap is printed, exit 130, no temporary files', async () => {
-    reset();
-    const inv = writeInventory(fleet.dir, fleetInventory(fleet, { vars: () => ({ sleep: 5 }) }), 'inv-int.ts');
-    const json = join(fleet.dir, 'int.json');
-    const run = spawnCli(STEPS, ['-i', inv, '--json', json]);
-    await waitFor('the slow command on both hosts', () => fleet.hosts.every((h) => existsSync(join(h.root, 'slow-started'))));
-    run.child.kill('SIGINT');
-    const r = await run.done;
-    assert.is(r.code, 130, r.stdout + r.stderr);
-    assert.match(r.stderr, 'interrupted: no new task starts; waiting for running tasks (interrupt again to stop now)');
-    assert.match(r.stdout, /RECAP\nhost\s+ok\s+changed\s+failed\s+skipped\s+unreachable\s+ignored\nhost1\s+0\s+2\s+0\s+0\s+0\s+0\nhost2\s+0\s+2\s+0\s+0\s+0\s+0/);
-    const report = JSON.parse(readFileSync(json, 'utf8'));
-    assert.is(report.interrupted, true);
-    assert.is(report.exitCode, 130);
-    for (const h of fleet.hosts) {
-      assert.equal(report.recap[h.name], { ok: 0, changed: 2, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
-      assert.ok(existsSync(join(h.root, 'slow-done')), 'the running task finished');
-      assert.not.ok(existsSync(join(h.root, 'two')), 'no task started after the interrupt');
-    }
-    assert.equal(
-      report.plays[0].results.map((x: { task: string }) => x.task).filter((t: string) => t === 'slow command'),
-      ['slow command', 'slow command'],
-    );
-    assert.equal(keelTempFiles(fleet.dir), []);
-    assert.not.ok(existsSync(`${json}.tmp-${run.child.pid}`));
-    assert.equal(reapLeftovers(), [], 'nothing left running on the hosts');
-  });
+test('SIGINT during a slow task: it finishes, no new task starts, the recap is printed, exit 130, no temporary files', async () => {
+  reset();
+  const inv = writeInventory(fleet.dir, fleetInventory(fleet, { vars: () => ({ sleep: 5 }) }), 'inv-int.ts');
+  const json = join(fleet.dir, 'int.json');
+  const run = spawnCli(STEPS, ['-i', inv, '--json', json]);
+  await waitFor('the slow command on both hosts', () => fleet.hosts.every((h) => existsSync(join(h.root, 'slow-started'))));
+  run.child.kill('SIGINT');
+  const r = await run.done;
+  assert.is(r.code, 130, r.stdout + r.stderr);
+  assert.match(r.stderr, 'interrupted: no new task starts; waiting for running tasks (interrupt again to stop now)');
+  assert.match(r.stdout, /RECAP\nhost\s+ok\s+changed\s+failed\s+skipped\s+unreachable\s+ignored\nhost1\s+0\s+2\s+0\s+0\s+0\s+0\nhost2\s+0\s+2\s+0\s+0\s+0\s+0/);
+  const report = JSON.parse(readFileSync(json, 'utf8'));
+  assert.is(report.interrupted, true);
+  assert.is(report.exitCode, 130);
+  for (const h of fleet.hosts) {
+    assert.equal(report.recap[h.name], { ok: 0, changed: 2, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 0 });
+    assert.ok(existsSync(join(h.root, 'slow-done')), 'the running task finished');
+    assert.not.ok(existsSync(join(h.root, 'two')), 'no task started after the interrupt');
+  }
+  assert.equal(
+    report.plays[0].results.map((x: { task: string }) => x.task).filter((t: string) => t === 'slow command'),
+    ['slow command', 'slow command'],
+  );
+  assert.equal(keelTempFiles(fleet.dir), []);
+  assert.not.ok(existsSync(`${json}.tmp-${run.child.pid}`));
+  assert.equal(reapLeftovers(), [], 'nothing left running on the hosts');
+});
 
-  test('a second SIGINT stops at once with exit 130', async () => {
-    reset();
-    const inv = writeInventory(fleet.dir, fleetInventory(fleet, { vars: () => ({ sleep: 30 }) }), 'inv-int2.ts');
-    const run = spawnCli(STEPS, ['-i', inv]);
-    await waitFor('the slow command on both hosts', () => fleet.hosts.every((h) => existsSync(join(h.root, 'slow-started'))));
-    run.child.kill('SIGINT');
-    await new Promise((res) => setTimeout(res, 200));
-    const second = Date.now();
-    run.child.kill('SIGINT');
-    const r = await run.done;
-    const after = Date.now() - second;
-    assert.is(r.code, 130, r.stdout + r.stderr);
-    assert.ok(after < 1000, `exited ${after} ms after the second interrupt`);
-    assert.match(r.stderr, 'second interrupt: stopping now');
-    for (const h of fleet.hosts) assert.not.ok(existsSync(join(h.root, 'two')));
-    assert.equal(keelTempFiles(fleet.dir), []);
-    // Known: a command already running on a host is not stopped by the client's exit (no pty);
-    // it ends at its deadline (`timeout` on the host). The test reaps it.
-    reapLeftovers();
-  });
+test('a second SIGINT stops at once with exit 130', async () => {
+  reset();
+  const inv = writeInventory(fleet.dir, fleetInventory(fleet, { vars: () => ({ sleep: 30 }) }), 'inv-int2.ts');
+  const run = spawnCli(STEPS, ['-i', inv]);
+  await waitFor('the slow command on both hosts', () => fleet.hosts.every((h) => existsSync(join(h.root, 'slow-started'))));
+  run.child.kill('SIGINT');
+  await new Promise((res) => setTimeout(res, 200));
+  const second = Date.now();
+  run.child.kill('SIGINT');
+  const r = await run.done;
+  const after = Date.now() - second;
+  assert.is(r.code, 130, r.stdout + r.stderr);
+  assert.ok(after < 1000, `exited ${after} ms after the second interrupt`);
+  assert.match(r.stderr, 'second interrupt: stopping now');
+  for (const h of fleet.hosts) assert.not.ok(existsSync(join(h.root, 'two')));
+  assert.equal(keelTempFiles(fleet.dir), []);
+  // Known: a command already running on a host is not stopped by the client's exit (no pty);
+  // it ends at its deadline (`timeout` on the host). The test reaps it.
+  reapLeftovers();
+});
 
-  test.run();
-}
+test.run();

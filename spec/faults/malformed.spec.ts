@@ -13,7 +13,7 @@ import { runPlaybook } from '../../lib/runner';
 import type { Connection, Task } from '../../lib/types';
 import { aptInstall } from '../../tasks/apt';
 import { command } from '../../tasks/command';
-import { crmPrimitive } from '../../tasks/crm';
+import { crmPrimitive } from '../../tasks/pacemaker';
 import { writeFile } from '../../tasks/files';
 import { service } from '../../tasks/service';
 

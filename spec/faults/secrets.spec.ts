@@ -5,12 +5,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { quote } from '../../lib/quote';
 import { runCli, writeInventory } from '../helpers/cli';
-import { reportNotRun, sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd';
+import { sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd';
 import { FIXTURES, fleetInventory } from './support';
+import { suiteUnless } from '../helpers/not-run';
 
 const PLAYBOOK = join(FIXTURES, 'secrets.ts');
 let fleet: SshdFleet;
@@ -41,64 +41,61 @@ function leaks(text: string): string[] {
 }
 
 const reason = sshdUnavailable();
-if (reason) {
-  reportNotRun(2, reason);
-} else {
-  test.before(async () => {
-    fleet = await startSshdFleet(1);
-  });
-  test.after(async () => {
-    await fleet?.stop();
-  });
+const test = suiteUnless(reason);
+test.before(async () => {
+  fleet = await startSshdFleet(1);
+});
+test.after(async () => {
+  await fleet?.stop();
+});
 
-  test('a first run with -v --diff --json: no secret in stdout, stderr or the report; echoed secrets come back as [secret]', async () => {
-    const spec = fleetInventory(fleet, {
-      defaults: { password: SECRETS.password, becomePassword: SECRETS.becomePassword },
-      vars: () => ({ token: SECRETS.token, dbpass: SECRETS.dbpass, secretContent: SECRETS.secretContent }),
-      extra: { secretVars: ['token', 'dbpass', 'secretContent'] },
-    });
-    const inv = writeInventory(fleet.dir, spec, 'inv-secrets.ts');
-    const json = join(fleet.dir, 'secrets.json');
-    const r = await runCli(PLAYBOOK, ['-i', inv, '-v', '--diff', '--json', json]);
-    const report = readFileSync(json, 'utf8');
-    // The last task fails on purpose under ignoreErrors: counted as ignored, the run exits 0.
-    assert.is(r.code, 0, r.stdout + r.stderr);
-    assert.equal(JSON.parse(report).recap.host1, { ok: 0, changed: 4, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 1 });
-    assert.equal(leaks(r.stdout), [], 'stdout');
-    assert.equal(leaks(r.stderr), [], 'stderr (-v)');
-    assert.equal(leaks(report), [], '--json report');
-    // The work was really done with the real values.
-    const root = fleet.hosts[0].root;
-    assert.is(readFileSync(join(root, 'secret.conf'), 'utf8'), SECRETS.secretContent);
-    assert.match(readFileSync(join(root, 'app.conf'), 'utf8'), `token=${SECRETS.token}\n`);
-    const results = JSON.parse(report).plays[0].results;
-    const echoed = results.find((x: { task: string }) => x.task === 'echo the token');
-    assert.is(echoed.output.stdout, 'token=[secret]\n');
-    assert.is(echoed.output.stderr, 'err=[secret]\n');
-    const failing = results.find((x: { task: string }) => x.task === 'failing with the token');
-    assert.is(failing.status, 'failed');
-    assert.match(failing.error, 'failing with [secret]');
-    assert.match(r.stderr, 'token=[secret]', '-v shows the output, redacted');
-    assert.match(r.stdout, '+token=[secret]', '--diff shows the diff, redacted');
+test('a first run with -v --diff --json: no secret in stdout, stderr or the report; echoed secrets come back as [secret]', async () => {
+  const spec = fleetInventory(fleet, {
+    defaults: { password: SECRETS.password, becomePassword: SECRETS.becomePassword },
+    vars: () => ({ token: SECRETS.token, dbpass: SECRETS.dbpass, secretContent: SECRETS.secretContent }),
+    extra: { secretVars: ['token', 'dbpass', 'secretContent'] },
   });
+  const inv = writeInventory(fleet.dir, spec, 'inv-secrets.ts');
+  const json = join(fleet.dir, 'secrets.json');
+  const r = await runCli(PLAYBOOK, ['-i', inv, '-v', '--diff', '--json', json]);
+  const report = readFileSync(json, 'utf8');
+  // The last task fails on purpose under ignoreErrors: counted as ignored, the run exits 0.
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  assert.equal(JSON.parse(report).recap.host1, { ok: 0, changed: 4, wouldChange: 0, failed: 0, skipped: 0, unreachable: 0, ignored: 1 });
+  assert.equal(leaks(r.stdout), [], 'stdout');
+  assert.equal(leaks(r.stderr), [], 'stderr (-v)');
+  assert.equal(leaks(report), [], '--json report');
+  // The work was really done with the real values.
+  const root = fleet.hosts[0].root;
+  assert.is(readFileSync(join(root, 'secret.conf'), 'utf8'), SECRETS.secretContent);
+  assert.match(readFileSync(join(root, 'app.conf'), 'utf8'), `token=${SECRETS.token}\n`);
+  const results = JSON.parse(report).plays[0].results;
+  const echoed = results.find((x: { task: string }) => x.task === 'echo the token');
+  assert.is(echoed.output.stdout, 'token=[secret]\n');
+  assert.is(echoed.output.stderr, 'err=[secret]\n');
+  const failing = results.find((x: { task: string }) => x.task === 'failing with the token');
+  assert.is(failing.status, 'failed');
+  assert.match(failing.error, 'failing with [secret]');
+  assert.match(r.stderr, 'token=[secret]', '-v shows the output, redacted');
+  assert.match(r.stdout, '+token=[secret]', '--diff shows the diff, redacted');
+});
 
-  test('--check --diff after the secret file and the app file drifted: no secret, no diff of secret content', async () => {
-    const root = fleet.hosts[0].root;
-    writeFileSync(join(root, 'secret.conf'), 'tampered\n');
-    writeFileSync(join(root, 'app.conf'), 'user=app\n');
-    const inv = join(fleet.dir, 'inv-secrets.ts');
-    const json = join(fleet.dir, 'secrets-check.json');
-    const r = await runCli(PLAYBOOK, ['-i', inv, '-v', '--check', '--diff', '--json', json]);
-    const report = readFileSync(json, 'utf8');
-    assert.is(r.code, 4, r.stdout + r.stderr);
-    assert.equal(leaks(r.stdout + r.stderr + report), []);
-    const results = JSON.parse(report).plays[0].results;
-    const secretFile = results.find((x: { task: string }) => x.task.endsWith('/secret.conf'));
-    assert.is(secretFile.status, 'would change');
-    assert.is(secretFile.diff, undefined);
-    assert.equal(secretFile.changes, [{ field: 'content', from: '[secret]', to: '[secret]' }]);
-    assert.not.match(r.stdout, 'tampered', 'the current content of a secret file is not shown either');
-  });
+test('--check --diff after the secret file and the app file drifted: no secret, no diff of secret content', async () => {
+  const root = fleet.hosts[0].root;
+  writeFileSync(join(root, 'secret.conf'), 'tampered\n');
+  writeFileSync(join(root, 'app.conf'), 'user=app\n');
+  const inv = join(fleet.dir, 'inv-secrets.ts');
+  const json = join(fleet.dir, 'secrets-check.json');
+  const r = await runCli(PLAYBOOK, ['-i', inv, '-v', '--check', '--diff', '--json', json]);
+  const report = readFileSync(json, 'utf8');
+  assert.is(r.code, 4, r.stdout + r.stderr);
+  assert.equal(leaks(r.stdout + r.stderr + report), []);
+  const results = JSON.parse(report).plays[0].results;
+  const secretFile = results.find((x: { task: string }) => x.task.endsWith('/secret.conf'));
+  assert.is(secretFile.status, 'would change');
+  assert.is(secretFile.diff, undefined);
+  assert.equal(secretFile.changes, [{ field: 'content', from: '[secret]', to: '[secret]' }]);
+  assert.not.match(r.stdout, 'tampered', 'the current content of a secret file is not shown either');
+});
 
-  test.run();
-}
+test.run();

@@ -30,11 +30,6 @@ export function sshdUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Prints a loud notice and the count of tests that did not run; spec/run.js counts it. */
-export function reportNotRun(count: number, reason: string): void {
-  const line = `NOT RUN: ${count} tests in ${process.argv[1]}: ${reason}`;
-  console.log('\n' + '!'.repeat(line.length) + '\n' + line + '\n' + '!'.repeat(line.length));
-}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,10 +1,9 @@
 import { executeTask } from '../../lib/execute';
-import { parseFacts } from '../../lib/facts';
 import { HostSession } from '../../lib/host-session';
-import type { Connection, Facts, HostView, Task, TaskResult } from '../../lib/types';
+import type { ApplyContext, Connection, Decision, ExecResult, HostFacts, HostView, Task, TaskResult } from '../../lib/types';
 
 /** Debian 12 facts as the lab's node1 reports them. */
-export const debianFacts: Facts = {
+export const debianFacts: HostFacts = {
   hostname: 'node1',
   os: { id: 'debian', versionId: '12', codename: 'bookworm', prettyName: 'Debian GNU/Linux 12 (bookworm)' },
   initSystem: 'sysvinit',
@@ -20,16 +19,71 @@ export const testHost: HostView = {
   inventory: { hosts: [node(1), node(2)], groups: { cluster: ['node1', 'node2'] } },
 };
 
-/** Runs one task through the real executeTask on a (fake) connection, with fixed facts. */
+const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '' });
+
+/**
+ * The pure half of a task, on recorded output: each named fact parses its result (a string is
+ * stdout with exit 0), then decide runs. No connection is involved.
+ */
+export function decideOn(
+  task: Task,
+  results: Readonly<Record<string, ExecResult | string>>,
+  options: { facts?: HostFacts; host?: HostView } = {},
+): Decision<any> {
+  const facts = options.facts ?? debianFacts;
+  const values: Record<string, unknown> = {};
+  for (const [name, fact] of Object.entries(task.definition.facts)) {
+    const r = results[name];
+    if (r === undefined) throw new Error(`decideOn: no result given for fact "${name}" (${fact.name})`);
+    values[name] = fact.parse(typeof r === 'string' ? ok(r) : r, facts);
+  }
+  return task.definition.decide(values, { host: options.host ?? testHost, facts });
+}
+
+/** The command a task's fact runs on a host with these facts. */
+export function factCommand(task: Task, name: string, facts: HostFacts = debianFacts): string {
+  const fact = task.definition.facts[name];
+  if (!fact) throw new Error(`no fact "${name}"`);
+  return fact.command(facts);
+}
+
+/**
+ * Runs a task's apply with a plan, recording every command; `answer` gives each command's
+ * result (default: exit 0, no output). Returns the commands run, in order.
+ */
+export async function applyPlan(
+  task: Task,
+  plan: unknown,
+  answer: (command: string) => Partial<ExecResult> | undefined = () => undefined,
+  options: { facts?: HostFacts; host?: HostView } = {},
+): Promise<{ commands: { command: string; stdin?: string }[]; outcome: unknown }> {
+  const commands: { command: string; stdin?: string }[] = [];
+  const exec = async (command: string, stdin?: string): Promise<ExecResult> => {
+    commands.push({ command, stdin });
+    return { code: 0, stdout: '', stderr: '', ...answer(command) };
+  };
+  const ctx: ApplyContext = {
+    host: options.host ?? testHost,
+    facts: options.facts ?? debianFacts,
+    run: async (command, o) => {
+      const r = await exec(command, o?.stdin);
+      if (r.code !== 0) throw new Error(`${o?.what ?? command} failed (exit ${r.code}): ${r.stderr}`);
+      return r;
+    },
+    poll: (command) => exec(command),
+    log: () => {},
+  };
+  const outcome = await task.definition.apply(ctx, plan);
+  return { commands, outcome };
+}
+
+/** Runs one task through the real engine (executeTask) on a connection, with fixed host facts. */
 export async function runTask(
   task: Task,
   conn: Connection,
-  options: { check?: boolean; facts?: Facts; host?: HostView } = {},
+  options: { check?: boolean; facts?: HostFacts; host?: HostView } = {},
 ): Promise<TaskResult> {
   const session = new HostSession(options.host ?? testHost, conn);
-  const facts = options.facts ?? debianFacts;
-  (session as unknown as { factsPromise: Promise<Facts> }).factsPromise = Promise.resolve(facts);
+  session.useFacts(options.facts ?? debianFacts);
   return executeTask(task, session, options.check ?? false);
 }
-
-export { parseFacts };

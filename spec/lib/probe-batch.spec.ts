@@ -1,38 +1,72 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { batchScript, parseBatch } from '../../lib/probe-batch';
 
-function runBatch(commands: string[]) {
-  const { script, marker } = batchScript(commands);
+const entries = (commands: string[], timeoutSeconds = 30) => commands.map((command) => ({ command, timeoutSeconds }));
+
+function runBatch(commands: string[], timeoutSeconds = 30) {
+  const { script, marker } = batchScript(entries(commands, timeoutSeconds));
   const p = spawnSync('sh', ['-c', script]);
   return parseBatch(p.stdout, marker, commands.length);
 }
 
-test('many probes in one shell come back as separate results with their own exit codes', () => {
+test('many reads in one shell come back as separate results with their own exit codes', () => {
   const rs = runBatch(['echo one', 'echo two >&2; exit 3', 'printf "no newline"', 'true']);
-  assert.equal(rs[0], { code: 0, stdout: 'one\n', stderr: '' });
-  assert.equal(rs[1], { code: 3, stdout: '', stderr: 'two\n' });
-  assert.equal(rs[2], { code: 0, stdout: 'no newline', stderr: '' });
-  assert.equal(rs[3], { code: 0, stdout: '', stderr: '' });
+  assert.equal(rs[0], { code: 0, stdout: 'one\n', stderr: '', timedOut: false });
+  assert.equal(rs[1], { code: 3, stdout: '', stderr: 'two\n', timedOut: false });
+  assert.equal(rs[2], { code: 0, stdout: 'no newline', stderr: '', timedOut: false });
+  assert.equal(rs[3], { code: 0, stdout: '', stderr: '', timedOut: false });
 });
 
-test('output that looks like a boundary or holds multibyte text cannot confuse the split', () => {
-  const rs = runBatch(["printf 'keel-0000 0 0 5 5\\nzz ✓ ü\\n'", 'echo after']);
-  assert.is(rs[0].stdout, 'keel-0000 0 0 5 5\nzz ✓ ü\n');
+test("a read whose output holds the batch's own random marker, header lines or multibyte text cannot confuse the split", () => {
+  // The script is written to a file before it runs, so the first read can print the very marker
+  // this batch uses (it is random: no read can know it otherwise).
+  const file = join(mkdtempSync(join(tmpdir(), 'keel-batch-')), 'batch.sh');
+  const commands = [`grep -o 'keel-[0-9a-f]\\{16\\}' ${file} | head -n1; echo '0 0 '; echo '5 0.o'; printf 'zz ✓ ü\\n'`, 'echo after'];
+  const { script, marker } = batchScript(entries(commands));
+  writeFileSync(file, script);
+  const p = spawnSync('sh', [file]);
+  const rs = parseBatch(p.stdout, marker, commands.length);
+  assert.is(rs[0].stdout, `${marker}\n0 0 \n5 0.o\nzz ✓ ü\n`);
   assert.is(rs[1].stdout, 'after\n');
+  assert.is(rs[1].code, 0);
 });
 
-test('probes run concurrently: the first waits for a file that only the second creates', () => {
+test('reads run concurrently: the first waits for a file that only the second creates', () => {
   const flag = join(mkdtempSync(join(tmpdir(), 'keel-batch-')), 'flag');
   const rs = runBatch([
     `i=0; while [ ! -e ${flag} ]; do i=$((i+1)); [ $i -gt 50 ] && exit 1; sleep 0.1; done; echo saw it`,
     `sleep 0.2; touch ${flag}`,
   ]);
-  assert.equal(rs[0], { code: 0, stdout: 'saw it\n', stderr: '' });
+  assert.equal(rs[0], { code: 0, stdout: 'saw it\n', stderr: '', timedOut: false });
+});
+
+test('a read past its deadline is killed with its children and marked timed out; the others are not held up', () => {
+  const started = Date.now();
+  const { script, marker } = batchScript([
+    { command: 'sleep 600', timeoutSeconds: 1 },
+    { command: 'echo quick', timeoutSeconds: 30 },
+    { command: 'exit 137', timeoutSeconds: 30 },
+  ]);
+  const p = spawnSync('sh', ['-c', script]);
+  const rs = parseBatch(p.stdout, marker, 3);
+  const elapsed = Date.now() - started;
+  assert.is(rs[0].timedOut, true);
+  assert.is(rs[0].code, 137);
+  assert.is(rs[1].stdout, 'quick\n');
+  assert.is(rs[2].timedOut, false, 'a command that exits 137 by itself was not killed');
+  assert.ok(elapsed < 10_000, `the batch took ${elapsed} ms`);
+});
+
+test('output cut short is an error, never a wrong result', () => {
+  const { script, marker } = batchScript(entries(['echo a', 'echo b']));
+  const full = spawnSync('sh', ['-c', script]).stdout;
+  assert.throws(() => parseBatch(full.subarray(0, full.length - 2), marker, 2), /ended early \(1 of 2 results\)/);
+  assert.throws(() => parseBatch(Buffer.from('nothing'), marker, 2), /ended early \(0 of 2 results\)/);
 });
 
 test.run();

@@ -1,14 +1,16 @@
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { flushHandlers } from '../../lib/handlers';
+import { FACTS_SCRIPT } from '../../lib/host-facts';
+import { flushHandlers } from '../../lib/task';
 import { buildInventory } from '../../lib/inventory';
 import type { HostRecap, Reporter } from '../../lib/reporter';
 import { runPlaybook, type RunOptions } from '../../lib/runner';
 import type { Play, TaskResult } from '../../lib/types';
 import { writeFile } from '../../tasks/files';
+import { waitFor } from '../../tasks/wait';
 import { FakeConnection } from '../helpers/fake-connection';
 
 class Recorder implements Reporter {
@@ -63,12 +65,17 @@ const filesPlay = (extraTasks: Play['tasks'] = () => []): Play => ({
   }),
 });
 
-test('a no-change run costs one round trip per host: facts and every probe in one batch', async () => {
+test('a no-change run costs two round trips per host: the host facts, then every fact of every task in one batch', async () => {
   const s = setup();
   await run([filesPlay()], s);
   const again = await run([filesPlay()], s);
   assert.is(again.report.exitCode, 0);
-  for (const c of s.conns.values()) assert.is(c.commands.length, 1, c.commands.map((x) => x.command.slice(0, 40)).join('\n'));
+  for (const c of s.conns.values()) {
+    const commands = c.commands.map((x) => x.command);
+    assert.is(commands.length, 2, commands.map((x) => x.slice(0, 40)).join('\n'));
+    assert.ok(commands[0].includes(FACTS_SCRIPT), 'first: the host facts');
+    assert.ok(commands[1].startsWith('d=$(mktemp -d)'), 'then: one batch');
+  }
 });
 
 test('once a host is changing, probes are read a few tasks ahead, not all remaining ones each time', async () => {
@@ -81,9 +88,47 @@ test('once a host is changing, probes are read a few tasks ahead, not all remain
   const { report } = await run([play], s);
   assert.is(report.recap.a.changed, 12);
   const batches = s.conns.get('a')!.commands.map((c) => c.command).filter((c) => c.startsWith('d=$(mktemp -d)'));
-  const sizes = batches.map((b) => b.split('\n').filter((l) => l.startsWith('{ (')).length);
-  assert.is(sizes[0], 13, 'the first batch: facts and all 12 probes');
+  const sizes = batches.map((b) => b.split('\n').filter((l) => l.startsWith('{ k ')).length);
+  assert.is(sizes[0], 12, 'the first batch: all 12 tasks\' facts');
   assert.ok(sizes.slice(1).every((n) => n <= 4), `later batches: ${sizes.join(' ')}`);
+});
+
+test('a task after a wait reads the host again: a file rewritten during the wait is changed back, not reported ok', async () => {
+  const s = setup(['a']);
+  const file = join(s.dir, 'watched');
+  const flag = join(s.dir, 'waited');
+  writeFileSync(file, 'want\n');
+  const play: Play = {
+    name: 'wait then write',
+    hosts: 'all',
+    tasks: () => [
+      // The first look fails and, as something else on the host might, rewrites the file; the next poll succeeds.
+      waitFor({ cmd: `if [ -e ${flag} ]; then exit 0; fi; echo drifted > ${file}; touch ${flag}; exit 1`, intervalSeconds: 0.05, timeoutSeconds: 10 }),
+      writeFile({ path: file, content: 'want\n' }),
+    ],
+  };
+  const { reporter } = await run([play], s);
+  assert.equal(reporter.results.map((r) => r.status), ['ok', 'changed'], JSON.stringify(reporter.results));
+  assert.is(readFileSync(file, 'utf8'), 'want\n');
+});
+
+test('check mode: a wait whose condition does not hold yet is skipped, never drift', async () => {
+  const s = setup(['a']);
+  writeFileSync(join(s.dir, 'a.conf'), 'host a\n');
+  const play: Play = {
+    name: 'wait',
+    hosts: 'all',
+    tasks: (h) => [
+      writeFile({ path: `${h.vars.root}/a.conf`, content: 'host a\n' }),
+      waitFor({ cmd: 'exit 1', description: 'never' }),
+    ],
+  };
+  const { report, reporter } = await run([play], s, { check: true });
+  assert.equal(reporter.results.map((r) => [r.status, r.message]), [
+    ['ok', `${s.dir}/a.conf has the desired content`],
+    ['skipped', 'depends on earlier changes: not yet never'],
+  ]);
+  assert.is(report.exitCode, 0, 'no drift');
 });
 
 test('handlers run once at the end of the play, only when notified', async () => {
@@ -147,6 +192,23 @@ test('an unreachable host is reported and the others finish', async () => {
   assert.equal(reporter.unreachable, ['b']);
   assert.is(report.recap.b.unreachable, 1);
   assert.is(report.recap.a.changed, 3);
+});
+
+test('a host that cannot give its facts fails as "gather facts" before any task; the others go on', async () => {
+  const s = setup(['a', 'b']);
+  const connect = s.connect!;
+  s.connect = async (host) => {
+    const c = (await connect(host)) as FakeConnection;
+    if (host.name === 'b') c.on(FACTS_SCRIPT, { code: 1, stderr: 'ip: not found\n' });
+    return c;
+  };
+  const { report, reporter } = await run([filesPlay()], s);
+  assert.is(report.exitCode, 1);
+  const b = reporter.results.filter((r) => r.host === 'b');
+  assert.equal(b.map((r) => [r.task, r.status]), [['gather facts', 'failed']]);
+  assert.match(b[0].error ?? '', 'gathering facts failed (exit 1): ip: not found');
+  assert.is(report.recap.a.changed, 3);
+  assert.not.ok(existsSync(join(s.dir, 'b.conf')), 'no task ran on b');
 });
 
 test('runOnce runs a cluster-wide step on the first host only', async () => {

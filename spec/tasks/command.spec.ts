@@ -7,7 +7,7 @@ import { ValidationError } from '../../lib/errors';
 import { sh } from '../../lib/quote';
 import { command } from '../../tasks/command';
 import { FakeConnection } from '../helpers/fake-connection';
-import { runTask } from '../helpers/task-harness';
+import { debianFacts, runTask } from '../helpers/task-harness';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'keel-command-'));
 const local = () => new FakeConnection('x', true);
@@ -112,9 +112,13 @@ test('validation: changedWhen must be a function; paths absolute; no unknown fie
   assert.throws(() => command({ cmd: 'true', chdir: '/tmp' } as never), /chdir: is not a known field/);
 });
 
-test('probes declare the quoted guards in order', () => {
+test('the guards are facts with quoted paths; a command without guards reads nothing', () => {
   const t = command({ cmd: 'x', creates: '/a b', removes: '/c', unless: 'u', onlyIf: 'o' });
-  assert.equal(t.definition.probes, ["test -e '/a b'", 'test -e /c', 'u', 'o']);
+  assert.equal(
+    Object.entries(t.definition.facts).map(([k, f]) => [k, f.command(debianFacts)]),
+    [['creates', "test -e '/a b'"], ['removes', 'test -e /c'], ['unless', 'u'], ['onlyIf', 'o']],
+  );
+  assert.equal(Object.keys(command({ cmd: 'x' }).definition.facts), []);
 });
 
 test.run();

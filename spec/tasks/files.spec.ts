@@ -4,10 +4,11 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { atomicWriteScript, fileProbe, parseFileProbe } from '../../tasks/file-state';
+import { atomicWriteScript } from '../../tasks/files/atomic-write';
+import { fileFact } from '../../tasks/files/facts';
 import { writeFile } from '../../tasks/files';
 import { FakeConnection } from '../helpers/fake-connection';
-import { runTask } from '../helpers/task-harness';
+import { debianFacts, runTask } from '../helpers/task-harness';
 
 const me = userInfo();
 const groupName = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim();
@@ -86,8 +87,9 @@ test('the file probe reads mode, owner, hash and content in one command', () => 
   const dir = fresh();
   const path = join(dir, "it's here");
   writeFileSync(path, 'a\nb\n', { mode: 0o640 });
-  const p = spawnSync('sh', ['-c', fileProbe(path, true)], { encoding: 'utf8' });
-  const state = parseFileProbe(p.stdout, true);
+  const fact = fileFact(path, true);
+  const p = spawnSync('sh', ['-c', fact.command(debianFacts)], { encoding: 'utf8' });
+  const state = fact.parse({ code: p.status ?? -1, stdout: p.stdout, stderr: p.stderr }, debianFacts);
   assert.equal(
     { ...state, sha256: state.sha256?.length },
     { exists: true, parentExists: true, mode: '640', owner: me.username, group: groupName, sha256: 64, content: 'a\nb\n' },

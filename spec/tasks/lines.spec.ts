@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ValidationError } from '../../lib/errors';
-import { editLines, lineInFile } from '../../tasks/lines';
+import { editLines, lineInFile } from '../../tasks/files/line-in-file';
 import { FakeConnection } from '../helpers/fake-connection';
 import { runTask } from '../helpers/task-harness';
 

@@ -2,16 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ValidationError } from '../../lib/errors';
-import type { Facts } from '../../lib/types';
-import { parseIsEnabled, parseRcListing, RC_LINKS_PROBE, rcDisable, rcEnable } from '../../tasks/rc';
+import { KeelError, ValidationError } from '../../lib/errors';
+import type { HostFacts } from '../../lib/types';
+import { type BootPlan, parseIsEnabled, parseRcListing, RC_LINKS_COMMAND, rcDisable, rcEnable } from '../../tasks/service';
 import { FakeConnection } from '../helpers/fake-connection';
-import { debianFacts, runTask } from '../helpers/task-harness';
+import { applyPlan, debianFacts, decideOn, factCommand, runTask } from '../helpers/task-harness';
 
 const listing = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'rc', `${name}.stdout`), 'utf8');
-const systemdFacts: Facts = { ...debianFacts, initSystem: 'systemd' };
-const sysv = (name: string) => new FakeConnection('node1').on(RC_LINKS_PROBE, { stdout: listing(name) }).on('update-rc.d', { stdout: '' });
-const commandsOf = (conn: FakeConnection) => conn.commands.map((c) => c.command);
+const systemdFacts: HostFacts = { ...debianFacts, initSystem: 'systemd' };
+const unknownFacts: HostFacts = { ...debianFacts, initSystem: 'unknown' };
+const commandsOf = (r: { commands: { command: string }[] }) => r.commands.map((c) => c.command);
 
 test('the recorded rc listing parses into this service\'s links per runlevel', () => {
   assert.equal(parseRcListing(listing('debian12'), 'ssh'), { 0: [], 1: [], 2: ['S01ssh'], 3: ['S01ssh'], 4: ['S01ssh'], 5: ['S01ssh'], 6: [] });
@@ -20,86 +20,160 @@ test('the recorded rc listing parses into this service\'s links per runlevel', (
   assert.equal(parseRcListing('/etc/rc2.d:\nS01hwclockXsh\n', 'hwclock.sh'), { 2: [] });
 });
 
-test('rcEnable: an S link in rc2..rc5 is ok, and sends nothing but the listing', async () => {
-  const conn = sysv('debian12');
-  const res = await runTask(rcEnable({ service: 'ssh' }), conn);
-  assert.is(res.status, 'ok', res.error);
-  assert.is(res.message, 'ssh starts at boot');
-  assert.equal(commandsOf(conn), [RC_LINKS_PROBE]);
+test('the boot fact is declared once: one shared rc listing on sysvinit, is-enabled on systemd', () => {
+  const enable = rcEnable({ service: 'ssh' });
+  const disable = rcDisable({ service: 'corosync' });
+  assert.equal(Object.keys(enable.definition.facts), ['boot']);
+  assert.is(RC_LINKS_COMMAND, 'ls -1 /etc/init.d /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d');
+  // Every service reads the same listing on sysvinit, so one read answers them all.
+  assert.is(factCommand(enable, 'boot', debianFacts), RC_LINKS_COMMAND);
+  assert.is(factCommand(disable, 'boot', debianFacts), RC_LINKS_COMMAND);
+  assert.is(factCommand(enable, 'boot', systemdFacts), 'systemctl is-enabled ssh');
+  assert.is(factCommand(disable, 'boot', systemdFacts), 'systemctl is-enabled corosync');
+});
+
+test('rcEnable: an S link in rc2..rc5 is ok, with no plan', () => {
+  const d = decideOn(rcEnable({ service: 'ssh' }), { boot: listing('debian12') });
+  assert.equal(d.changes, []);
+  assert.is(d.ok, 'ssh starts at boot');
+  assert.is(d.plan, undefined);
 });
 
 test('rcEnable: K links (after update-rc.d disable) are flipped with update-rc.d enable', async () => {
-  const conn = sysv('debian12-ssh-disabled');
-  const res = await runTask(rcEnable({ service: 'ssh' }), conn);
-  assert.is(res.status, 'changed', res.error);
-  assert.equal(res.changes, [{ field: 'boot start of ssh', from: 'disabled', to: 'enabled' }]);
-  assert.equal(commandsOf(conn), [RC_LINKS_PROBE, 'update-rc.d ssh enable']);
+  const task = rcEnable({ service: 'ssh' });
+  const d = decideOn(task, { boot: listing('debian12-ssh-disabled') });
+  assert.equal(d.changes, [{ field: 'boot start of ssh', from: 'disabled', to: 'enabled' }]);
+  assert.equal(d.plan, { action: 'run', command: 'update-rc.d ssh enable' } satisfies BootPlan);
+  assert.is(d.dependsOn, undefined);
+  const r = await applyPlan(task, d.plan);
+  assert.equal(commandsOf(r), ['update-rc.d ssh enable']);
+  assert.equal(r.outcome, { output: { code: 0, stdout: '', stderr: '' } });
 });
 
-test('rcEnable: a service with no links at all gets update-rc.d defaults', async () => {
-  const conn = sysv('debian12');
-  const res = await runTask(rcEnable({ service: 'pacemaker' }), conn);
-  assert.equal(res.changes, [{ field: 'boot start of pacemaker', from: 'no boot links', to: 'enabled' }]);
-  assert.equal(commandsOf(conn), [RC_LINKS_PROBE, 'update-rc.d pacemaker defaults']);
+test('rcEnable: a service with no init script yet gets update-rc.d defaults, and depends on earlier changes', async () => {
+  const task = rcEnable({ service: 'pacemaker' });
+  const d = decideOn(task, { boot: listing('debian12') });
+  assert.equal(d.changes, [{ field: 'boot start of pacemaker', from: 'no boot links', to: 'enabled' }]);
+  assert.equal(d.plan, { action: 'run', command: 'update-rc.d pacemaker defaults' });
+  // The package an earlier task installs brings the init script and creates the links.
+  assert.is(d.dependsOn, 'pacemaker has no init script yet');
+  const r = await applyPlan(task, d.plan);
+  assert.equal(commandsOf(r), ['update-rc.d pacemaker defaults']);
+});
+
+test('rcEnable: an init script that was never registered is a firm prediction, not one that depends on earlier changes', () => {
+  const registered = listing('debian12').replace('/etc/init.d:\n', '/etc/init.d:\nkeel-test\n');
+  const d = decideOn(rcEnable({ service: 'keel-test' }), { boot: registered });
+  assert.equal(d.changes, [{ field: 'boot start of keel-test', from: 'no boot links', to: 'enabled' }]);
+  assert.equal(d.plan, { action: 'run', command: 'update-rc.d keel-test defaults' });
+  assert.is(d.dependsOn, undefined);
 });
 
 test('rcEnable: links in some boot runlevels only are named, and enabled', async () => {
   const partial = listing('debian12-ssh-disabled').replace('/etc/rc2.d:\n', '/etc/rc2.d:\nS01ssh\n');
-  const conn = new FakeConnection('node1').on(RC_LINKS_PROBE, { stdout: partial }).on('update-rc.d', {});
-  const res = await runTask(rcEnable({ service: 'ssh' }), conn);
-  assert.equal(res.changes, [{ field: 'boot start of ssh', from: 'enabled in rc2 only', to: 'enabled' }]);
-  assert.equal(commandsOf(conn), [RC_LINKS_PROBE, 'update-rc.d ssh enable']);
+  const task = rcEnable({ service: 'ssh' });
+  const d = decideOn(task, { boot: partial });
+  assert.equal(d.changes, [{ field: 'boot start of ssh', from: 'enabled in rc2 only', to: 'enabled' }]);
+  const r = await applyPlan(task, d.plan);
+  assert.equal(commandsOf(r), ['update-rc.d ssh enable']);
 });
 
-test('check mode of rcEnable predicts and sends only the listing', async () => {
-  const conn = sysv('debian12-ssh-disabled');
-  const res = await runTask(rcEnable({ service: 'ssh' }), conn, { check: true });
-  assert.is(res.status, 'would change');
-  assert.equal(commandsOf(conn), [RC_LINKS_PROBE]);
+test('check mode of rcEnable predicts from the listing alone and changes nothing', async () => {
+  const task = rcEnable({ service: 'ssh' });
+  assert.equal(
+    Object.values(task.definition.facts).map((f) => f.command(debianFacts)),
+    [RC_LINKS_COMMAND],
+  );
+  // Through the engine: the listing is read, update-rc.d is not run.
+  const conn = new FakeConnection('node1').on(RC_LINKS_COMMAND, { stdout: listing('debian12-ssh-disabled') }).on('update-rc.d', {});
+  const res = await runTask(task, conn, { check: true });
+  assert.is(res.status, 'would change', res.error);
+  assert.equal(res.changes, [{ field: 'boot start of ssh', from: 'disabled', to: 'enabled' }]);
+  assert.not.ok(conn.ran('update-rc.d'), 'check mode ran update-rc.d');
 });
 
 test('rcDisable: S links become K links with update-rc.d disable; disabled and unlinked are ok', async () => {
-  const conn = sysv('debian12');
-  const res = await runTask(rcDisable({ service: 'ssh' }), conn);
-  assert.is(res.status, 'changed', res.error);
-  assert.equal(res.changes, [{ field: 'boot start of ssh', from: 'enabled', to: 'disabled' }]);
-  assert.equal(commandsOf(conn), [RC_LINKS_PROBE, 'update-rc.d ssh disable']);
+  const task = rcDisable({ service: 'ssh' });
+  const d = decideOn(task, { boot: listing('debian12') });
+  assert.equal(d.changes, [{ field: 'boot start of ssh', from: 'enabled', to: 'disabled' }]);
+  assert.equal(d.plan, { action: 'run', command: 'update-rc.d ssh disable' });
+  const r = await applyPlan(task, d.plan);
+  assert.equal(commandsOf(r), ['update-rc.d ssh disable']);
 
-  const off = await runTask(rcDisable({ service: 'ssh' }), sysv('debian12-ssh-disabled'));
-  assert.is(off.status, 'ok');
-  assert.is(off.message, 'ssh does not start at boot (disabled)');
-  const none = await runTask(rcDisable({ service: 'corosync' }), sysv('debian12'));
-  assert.is(none.message, 'corosync does not start at boot (no boot links)');
+  const off = decideOn(rcDisable({ service: 'ssh' }), { boot: listing('debian12-ssh-disabled') });
+  assert.equal(off.changes, []);
+  assert.is(off.ok, 'ssh does not start at boot (disabled)');
+  const none = decideOn(rcDisable({ service: 'corosync' }), { boot: listing('debian12') });
+  assert.equal(none.changes, []);
+  assert.is(none.ok, 'corosync does not start at boot (no boot links)');
+});
+
+test('a listing that failed altogether is an error; a partial one (ls exit 2) is read', () => {
+  const task = rcEnable({ service: 'ssh' });
+  assert.throws(
+    () => decideOn(task, { boot: { code: 2, stdout: '', stderr: 'ls: cannot access /etc/rc0.d: No such file or directory\n' } }),
+    /^cannot list \/etc\/rc\?\.d: ls: cannot access \/etc\/rc0\.d/,
+  );
+  const partial = decideOn(task, { boot: { code: 2, stdout: listing('debian12'), stderr: 'ls: cannot access /etc/rc7.d\n' } });
+  assert.is(partial.ok, 'ssh starts at boot');
+  assert.equal(partial.changes, []);
 });
 
 test('systemd: is-enabled decides, systemctl enable/disable acts', async () => {
-  const disabled = new FakeConnection('node1').on('systemctl is-enabled', { code: 1, stdout: 'disabled\n' }).on('systemctl enable', {});
-  const res = await runTask(rcEnable({ service: 'corosync' }), disabled, { facts: systemdFacts });
-  assert.is(res.status, 'changed', res.error);
-  assert.equal(res.changes, [{ field: 'boot start of corosync', from: 'disabled', to: 'enabled' }]);
-  assert.equal(commandsOf(disabled), ['systemctl is-enabled corosync', 'systemctl enable corosync']);
+  const enable = rcEnable({ service: 'corosync' });
+  const d = decideOn(enable, { boot: { code: 1, stdout: 'disabled\n', stderr: '' } }, { facts: systemdFacts });
+  assert.equal(d.changes, [{ field: 'boot start of corosync', from: 'disabled', to: 'enabled' }]);
+  assert.equal(d.plan, { action: 'run', command: 'systemctl enable corosync' });
+  assert.is(d.dependsOn, undefined);
+  const r = await applyPlan(enable, d.plan, undefined, { facts: systemdFacts });
+  assert.equal(commandsOf(r), ['systemctl enable corosync']);
 
-  const enabled = new FakeConnection('node1').on('systemctl is-enabled', { stdout: 'enabled\n' }).on('systemctl disable', {});
-  const ok = await runTask(rcEnable({ service: 'corosync' }), enabled, { facts: systemdFacts });
-  assert.is(ok.message, 'corosync starts at boot (enabled)');
-  const off = await runTask(rcDisable({ service: 'corosync' }), enabled, { facts: systemdFacts });
+  const ok = decideOn(enable, { boot: 'enabled\n' }, { facts: systemdFacts });
+  assert.equal(ok.changes, []);
+  assert.is(ok.ok, 'corosync starts at boot (enabled)');
+  const stat = decideOn(enable, { boot: 'static\n' }, { facts: systemdFacts });
+  assert.is(stat.ok, 'corosync starts at boot (static)');
+
+  const disable = rcDisable({ service: 'corosync' });
+  const off = decideOn(disable, { boot: 'enabled\n' }, { facts: systemdFacts });
   assert.equal(off.changes, [{ field: 'boot start of corosync', from: 'enabled', to: 'disabled' }]);
-  assert.equal(commandsOf(enabled), ['systemctl is-enabled corosync', 'systemctl is-enabled corosync', 'systemctl disable corosync']);
+  const rd = await applyPlan(disable, off.plan, undefined, { facts: systemdFacts });
+  assert.equal(commandsOf(rd), ['systemctl disable corosync']);
+  // static units are not started at boot by being enabled: nothing to disable.
+  assert.equal(decideOn(disable, { boot: 'static\n' }, { facts: systemdFacts }).changes, []);
 });
 
-test('systemd: a masked unit fails rcEnable with what to do; a missing one reads as not-found', async () => {
-  const masked = new FakeConnection('node1').on('systemctl is-enabled', { code: 1, stdout: 'masked\n' });
-  const res = await runTask(rcEnable({ service: 'corosync' }), masked, { facts: systemdFacts });
-  assert.is(res.status, 'failed');
-  assert.is(res.error, 'corosync is masked: unmask it first (systemctl unmask corosync)');
+test('systemd: a masked unit fails rcEnable with what to do; a missing one reads as not-found and depends on earlier changes', async () => {
+  const task = rcEnable({ service: 'corosync' });
+  const d = decideOn(task, { boot: { code: 1, stdout: 'masked\n', stderr: '' } }, { facts: systemdFacts });
+  assert.equal(d.changes, [{ field: 'boot start of corosync', from: 'masked', to: 'enabled' }]);
+  assert.equal(d.plan, { action: 'refuse', reason: 'corosync is masked: unmask it first (systemctl unmask corosync)' });
+  let error: unknown;
+  const r = await applyPlan(task, d.plan, undefined, { facts: systemdFacts }).catch((err) => {
+    error = err;
+    return undefined;
+  });
+  assert.is(r, undefined);
+  assert.instance(error, KeelError);
+  assert.is((error as Error).message, 'corosync is masked: unmask it first (systemctl unmask corosync)');
+
   assert.is(parseIsEnabled('', 'Failed to get unit file state for nosuch.service: No such file or directory\n'), 'not-found');
   assert.is(parseIsEnabled('not-found\n', ''), 'not-found');
+  const missing = decideOn(
+    rcEnable({ service: 'nosuch' }),
+    { boot: { code: 1, stdout: '', stderr: 'Failed to get unit file state for nosuch.service: No such file or directory\n' } },
+    { facts: systemdFacts },
+  );
+  assert.equal(missing.changes, [{ field: 'boot start of nosuch', from: 'not-found', to: 'enabled' }]);
+  assert.is(missing.dependsOn, 'unit nosuch is not installed yet');
 });
 
-test('an unknown init system is a clear error', async () => {
-  const res = await runTask(rcEnable({ service: 'ssh' }), new FakeConnection('node1'), { facts: { ...debianFacts, initSystem: 'unknown' } });
-  assert.is(res.status, 'failed');
-  assert.match(res.error ?? '', /^cannot enable ssh at boot: init system is unknown/);
+test('an unknown init system is a clear error, when the command is built and when it is parsed', () => {
+  const task = rcEnable({ service: 'ssh' });
+  const clear = (e: unknown) =>
+    e instanceof KeelError && /^cannot tell whether ssh starts at boot: init system is unknown \(keel handles systemd/.test(e.message);
+  assert.throws(() => factCommand(task, 'boot', unknownFacts), clear);
+  assert.throws(() => decideOn(task, { boot: listing('debian12') }, { facts: unknownFacts }), clear);
 });
 
 test('schema rejects a hostile service name', () => {
@@ -107,6 +181,7 @@ test('schema rejects a hostile service name', () => {
     assert.throws(() => rcEnable({ service }), (e: unknown) => e instanceof ValidationError);
     assert.throws(() => rcDisable({ service }), (e: unknown) => e instanceof ValidationError);
   }
+  assert.throws(() => rcEnable({ service: 'ssh', enabled: true } as never), (e: unknown) => e instanceof ValidationError);
 });
 
 test.run();

@@ -4,44 +4,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ValidationError } from '../../lib/errors';
 import type { ExecResult } from '../../lib/types';
-import { allNodesOnline, onlineListPattern, waitFor } from '../../tasks/wait';
+import { allNodesOnline, onlineListPattern } from '../../tasks/pacemaker';
+import { waitFor } from '../../tasks/wait';
 import { FakeConnection } from '../helpers/fake-connection';
 import { runTask } from '../helpers/task-harness';
 
 const crmMon = (name: string) => readFileSync(join(__dirname, '..', 'fixtures', 'wait', `${name}.txt`), 'utf8');
-const matches = (nodes: string[], text: string) => new RegExp(onlineListPattern(nodes), 'm').test(text);
-
-test('allNodesOnline matches pacemaker 1.1 output (the runbook) with both nodes online', () => {
-  assert.is(matches(['ha-asterisk-1', 'ha-asterisk-2'], crmMon('crm_mon-1.1-runbook')), true);
-  assert.is(matches(['ha-asterisk-2', 'ha-asterisk-1'], crmMon('crm_mon-1.1-runbook')), true);
-  assert.is(matches(['ha-asterisk-1', 'ha-asterisk-3'], crmMon('crm_mon-1.1-runbook')), false);
-});
-
-test('allNodesOnline matches pacemaker 2.1 output in any order, and not while a node is OFFLINE', () => {
-  assert.is(matches(['node1', 'node2'], crmMon('crm_mon-2.1-both-online')), true);
-  assert.is(matches(['node1', 'node2'], crmMon('crm_mon-2.1-one-offline')), false);
-  assert.is(matches(['node1'], crmMon('crm_mon-2.1-one-offline')), true);
-});
-
-test('allNodesOnline: node1 is not node10, and RemoteOnline does not count', () => {
-  assert.is(matches(['node1'], '  * Online: [ node10 node2 ]\n'), false);
-  assert.is(matches(['node1'], '  * RemoteOnline: [ node1 ]\n'), false);
-  assert.is(matches(['node.1'], 'Online: [ nodeX1 ]\n'), false);
-});
-
-test('allNodesOnline gives waitFor parameters for crm_mon -1', () => {
-  const p = allNodesOnline(['node1', 'node2']);
-  assert.equal({ ...p, until: undefined }, {
-    cmd: 'crm_mon -1',
-    until: undefined,
-    timeoutSeconds: 120,
-    intervalSeconds: 2,
-    description: 'nodes node1, node2 are online',
-  });
-  assert.not.throws(() => waitFor(p));
-  assert.throws(() => allNodesOnline([]), (e: unknown) => e instanceof ValidationError);
-  assert.throws(() => allNodesOnline(['node1', 'x; touch /tmp/canary']), /not node names: "x; touch \/tmp\/canary"/);
-});
 
 /** A host whose `cmd` answers follow `answers` in turn (the last one repeats). */
 function host(answers: Partial<ExecResult>[]) {
@@ -67,14 +35,15 @@ test('polls until the condition holds; never counts as changed', async () => {
   assert.is(res.output?.stdout, crmMon('crm_mon-2.1-both-online'));
 });
 
-test('check mode looks once and never polls: met is ok, not met is would change', async () => {
+test('check mode looks once and never polls: met is ok, not met is skipped (a wait is never drift)', async () => {
   const met = host([{ stdout: 'ready\n' }]);
   const ok = await runTask(waitFor({ cmd: 'crm_mon -1', intervalSeconds: 0.01, description: 'ready' }), met, { check: true });
   assert.is(ok.status, 'ok', ok.error);
   const notMet = host([{ code: 1 }, { stdout: 'ready\n' }]);
   const res = await runTask(waitFor({ cmd: 'crm_mon -1', intervalSeconds: 0.01, description: 'ready' }), notMet, { check: true });
-  assert.is(res.status, 'would change');
-  assert.equal(res.changes, [{ field: 'wait', from: 'not yet', to: 'ready' }]);
+  assert.is(res.status, 'skipped');
+  assert.equal(res.changes, []);
+  assert.is(res.message, 'depends on earlier changes: not yet ready');
   assert.is(notMet.commands.length, 1);
 });
 
@@ -99,7 +68,7 @@ test('schema: a bad until regexp, a zero timeout and unknown fields are rejected
   assert.throws(() => waitFor({ cmd: 'x', until: '(' }), /until: Invalid regular expression/);
   assert.throws(() => waitFor({ cmd: 'x', timeoutSeconds: 0 }), (e: unknown) => e instanceof ValidationError);
   assert.throws(() => waitFor({ cmd: 'x', retries: 3 } as never), /retries: is not a known field/);
-  assert.is(waitFor({ cmd: 'x' }).definition.readOnly, true);
+  assert.is(waitFor({ cmd: 'x' }).definition.kind, 'wait');
 });
 
 test.run();

@@ -1,9 +1,7 @@
 import type { Task } from '../../lib/types';
-import { crmColocation, crmOrder, crmPrimitive, crmProperty, crmRscDefaults } from '../crm';
-import { crmTransaction } from '../crm-transaction';
-import { isTwoNode } from '../facts';
+import { colocation, crmProperty, crmRscDefaults, crmTransaction, order, primitive } from '../pacemaker';
 import { waitFor } from '../wait';
-import type { HaClusterOptions } from './ha-cluster-options';
+import { isTwoNode, type HaClusterOptions } from './ha-cluster-options';
 
 export const IP_RESOURCE = 'HA-Asterisk-IP';
 export const SERVICE_RESOURCE = 'HA-Asterisk-Service';
@@ -23,15 +21,15 @@ export function floatingService(o: HaClusterOptions): Task[] {
     crmTransaction(
       'floating IP and service, together',
       [
-        crmPrimitive({
+        primitive({
           id: IP_RESOURCE,
           agent: 'ocf:heartbeat:IPaddr2',
           params: { ip: o.floatingIp, cidr_netmask: o.floatingCidr },
           ops: [{ name: 'monitor', interval: '30s' }],
         }),
-        crmPrimitive({ id: SERVICE_RESOURCE, agent: o.serviceAgent, ops: [{ name: 'monitor', interval: '30s' }] }),
-        crmColocation({ id: 'Service-With-IP', score: 'INFINITY', rsc: SERVICE_RESOURCE, withRsc: IP_RESOURCE }),
-        crmOrder({ id: 'Service-After-IP', kind: 'Mandatory', first: IP_RESOURCE, then: SERVICE_RESOURCE }),
+        primitive({ id: SERVICE_RESOURCE, agent: o.serviceAgent, ops: [{ name: 'monitor', interval: '30s' }] }),
+        colocation({ id: 'Service-With-IP', score: 'INFINITY', rsc: SERVICE_RESOURCE, withRsc: IP_RESOURCE }),
+        order({ id: 'Service-After-IP', kind: 'Mandatory', first: IP_RESOURCE, then: SERVICE_RESOURCE }),
       ],
       once,
     ),

@@ -83,3 +83,8 @@ export function clusterAddress(host: Pick<HostView, 'address' | 'vars'>): string
   const a = host.vars.cluster_address;
   return typeof a === 'string' ? a : host.address;
 }
+
+/** Whether a cluster of this many nodes (or these nodes) needs corosync's `two_node: 1`. */
+export function isTwoNode(n: number | readonly unknown[]): boolean {
+  return (typeof n === 'number' ? n : n.length) === 2;
+}

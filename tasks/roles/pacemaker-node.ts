@@ -1,14 +1,12 @@
-import { flushHandlers } from '../../lib/handlers';
-import type { Task } from '../../lib/types';
+import { flushHandlers } from '../../lib/task';
+import type { Step, Task } from '../../lib/types';
 import { aptInstall } from '../apt';
 import { corosyncConfig } from '../corosync';
-import { isTwoNode } from '../facts';
-import { writeFile } from '../files';
-import { lineInFile } from '../lines';
-import { rcDisable, rcEnable } from '../rc';
-import { service } from '../service';
-import { allNodesOnline, waitFor } from '../wait';
-import type { HaClusterOptions } from './ha-cluster-options';
+import { lineInFile, writeFile } from '../files';
+import { allNodesOnline } from '../pacemaker';
+import { rcDisable, rcEnable, service } from '../service';
+import { waitFor } from '../wait';
+import { isTwoNode, type HaClusterOptions } from './ha-cluster-options';
 
 /** Handler names, shared by the roles and the playbooks that flush them. */
 export const RESTART_COROSYNC = 'restart corosync';
@@ -43,7 +41,7 @@ export function pacemakerNodePrepare(o: HaClusterOptions): Task[] {
 }
 
 /** Runbook step 7: corosync (restarted first if its config changed), then pacemaker. */
-export function pacemakerNodeStart(): Task[] {
+export function pacemakerNodeStart(): Step[] {
   return [flushHandlers(), service({ name: 'corosync', state: 'started' }), service({ name: 'pacemaker', state: 'started' })];
 }
 
@@ -53,7 +51,7 @@ export function waitForAllOnline(o: HaClusterOptions): Task {
 }
 
 /** A whole node, steps 1–7. */
-export function pacemakerNode(o: HaClusterOptions): Task[] {
+export function pacemakerNode(o: HaClusterOptions): Step[] {
   return [...pacemakerNodePrepare(o), ...pacemakerNodeStart(), waitForAllOnline(o)];
 }
 

@@ -1,0 +1,53 @@
+import { networkAddress } from './network';
+import type { HostFacts, InitSystem, InterfaceAddress } from './types';
+
+/**
+ * One read-only script for the host facts, run once per host when it is connected.
+ * Sections are separated by a line that no tool prints.
+ */
+export const FACTS_SCRIPT = [
+  'hostname 2>/dev/null || cat /etc/hostname',
+  'echo @@keel-facts@@',
+  'cat /etc/os-release 2>/dev/null',
+  'echo @@keel-facts@@',
+  'if [ -d /run/systemd/system ]; then echo systemd; elif [ -d /etc/init.d ]; then echo sysvinit; else echo unknown; fi',
+  'echo @@keel-facts@@',
+  'ip -o -4 addr show 2>/dev/null',
+].join('\n');
+
+export function parseHostFacts(stdout: string): HostFacts {
+  const [hostname = '', osRelease = '', init = '', addrs = ''] = stdout.split('@@keel-facts@@\n');
+  const os = parseOsRelease(osRelease);
+  return {
+    hostname: hostname.trim(),
+    os: {
+      id: os.ID ?? 'unknown',
+      versionId: os.VERSION_ID ?? '',
+      codename: os.VERSION_CODENAME ?? '',
+      prettyName: os.PRETTY_NAME ?? '',
+    },
+    initSystem: (['systemd', 'sysvinit'].includes(init.trim()) ? init.trim() : 'unknown') as InitSystem,
+    interfaces: parseIpAddr(addrs),
+  };
+}
+
+function parseOsRelease(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]] = m[2].replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+/** Lines of `ip -o -4 addr show`: `2: eth0    inet 198.18.0.11/24 brd 198.18.0.255 scope global eth0`. */
+function parseIpAddr(text: string): InterfaceAddress[] {
+  const out: InterfaceAddress[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^\d+:\s+(\S+?)(?:@\S+)?\s+inet\s+(\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(line);
+    if (!m) continue;
+    const prefix = Number(m[3]);
+    out.push({ iface: m[1], address: m[2], prefix, network: networkAddress(m[2], prefix) });
+  }
+  return out;
+}

@@ -1,0 +1,40 @@
+import { selectHosts, type Inventory, type ResolvedHost } from './inventory';
+import type { Play, Step, Task } from './types';
+
+/** What one host will go through in one play: its steps after tag filtering, and its handlers by name. */
+export interface HostPlan {
+  host: ResolvedHost;
+  steps: Step[];
+  handlers: Record<string, Task>;
+}
+
+export interface PlanOptions {
+  limit?: string;
+  tags?: readonly string[];
+  skipTags?: readonly string[];
+}
+
+/**
+ * A play's hosts (its pattern, narrowed by --limit) and each host's steps. Building the steps
+ * validates every task's parameters: called for every play before any host is contacted.
+ */
+export function planPlay(play: Play, inventory: Inventory, options: PlanOptions): HostPlan[] {
+  let hosts = selectHosts(inventory, play.hosts);
+  if (options.limit) {
+    const allowed = new Set(selectHosts(inventory, options.limit).map((h) => h.name));
+    hosts = hosts.filter((h) => allowed.has(h.name));
+  }
+  return hosts.map((host) => ({
+    host,
+    steps: play.tasks(host).filter((s) => s.kind === 'flush handlers' || tagged(s, options)),
+    handlers: play.handlers?.(host) ?? {},
+  }));
+}
+
+/** `--tags`: tasks with any of the tags (and `always`); `--skip-tags`: never those. */
+function tagged(task: Task, options: PlanOptions): boolean {
+  const tags = task.options.tags ?? [];
+  if (options.skipTags?.some((t) => tags.includes(t))) return false;
+  if (!options.tags || options.tags.length === 0) return true;
+  return tags.includes('always') || options.tags.some((t) => tags.includes(t));
+}

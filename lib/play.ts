@@ -1,0 +1,146 @@
+import pLimit from 'p-limit';
+import { UnreachableError, describeError } from './errors';
+import { executeTask, taskName, taskTimeoutSeconds } from './execute';
+import { Notifications } from './handlers';
+import type { HostSession } from './host-session';
+import type { HostPlan } from './plan';
+import type { BatchEntry } from './probe-batch';
+import type { Run } from './runner';
+import type { HostFacts, Play, Task, TaskResult } from './types';
+
+export interface PlayReport {
+  name: string;
+  hosts: string[];
+  results: TaskResult[];
+}
+
+/** How many tasks' facts are read together once a host has had a change. */
+const READ_AHEAD_AFTER_CHANGE = 4;
+
+/**
+ * One play, Ansible's linear strategy: hosts move through the step list together, each step on
+ * up to `forks` hosts at once; a host that fails or is lost leaves the run while the others go
+ * on. A runOnce task runs on the first host still up; notified handlers run at a flush step and
+ * at the end of the play.
+ */
+export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run): Promise<PlayReport> {
+  const { reporter, options } = run;
+  const report: PlayReport = { name: play.name, hosts: plans.map((p) => p.host.name), results: [] };
+  reporter.playStart(
+    play.name,
+    new Map(plans.map((p) => [p.host.name, { tasks: p.steps.filter(isTask).map(taskName), handlers: Object.keys(p.handlers) }])),
+  );
+  const limit = pLimit(options.forks);
+  const notifications = new Notifications();
+  const aborted = () => options.signal?.aborted ?? false;
+  const alive = (p: HostPlan) => run.alive(p.host.name);
+
+  const record = (r: TaskResult, index: number) => {
+    report.results.push(r);
+    run.count(r);
+    reporter.taskEnd(r, index);
+  };
+
+  const runOn = async (p: HostPlan, task: Task, index: number, upcoming: readonly Task[]): Promise<void> => {
+    const session = await run.sessionFor(p.host);
+    if (!session || !alive(p)) return;
+    const facts = await hostFacts(session, p, index);
+    if (!facts) return;
+    reporter.taskStart(p.host.name, taskName(task), index);
+    if (session.nothingRead) {
+      // A converged host is read in one round trip. Once a host is being changed, each change
+      // empties the cache, and re-reading every remaining task after each one would cost the
+      // host work in the square of the task count: read a few tasks ahead instead.
+      const ahead = session.changesApplied === 0 ? upcoming.length : READ_AHEAD_AFTER_CHANGE;
+      session.prefetch(readsOf(upcoming.slice(0, ahead), facts));
+    }
+    const r = await executeTask(task, session, options.check);
+    if (task.options.register) session.registered[task.options.register] = r;
+    if ((r.status === 'changed' || r.status === 'would change') && task.options.notify) {
+      notifications.notify(p.host.name, task.options.notify);
+    }
+    if (r.status === 'failed' && r.unreachable) {
+      run.markUnreachable(p.host.name, r.error ?? 'connection lost');
+      r.message = 'host became unreachable';
+    } else if (r.status === 'failed' && task.options.ignoreErrors) {
+      r.ignored = true;
+    } else if (r.status === 'failed') {
+      run.markFailed(p.host.name);
+    }
+    record(r, index);
+  };
+
+  /** The host facts, gathered when the host was connected; a host that cannot give them leaves the run. */
+  const hostFacts = async (session: HostSession, p: HostPlan, index: number): Promise<HostFacts | undefined> => {
+    try {
+      return await session.gatherFacts();
+    } catch (err) {
+      const unreachable = err instanceof UnreachableError || undefined;
+      const error = describeError(err);
+      if (unreachable) run.markUnreachable(p.host.name, error);
+      else run.markFailed(p.host.name);
+      record({ host: p.host.name, task: 'gather facts', module: 'facts', status: 'failed', changes: [], error, unreachable, durationMs: 0 }, index);
+      return undefined;
+    }
+  };
+
+  const flush = async (p: HostPlan, index: number): Promise<void> => {
+    for (const handler of notifications.take(p.host.name, p.handlers)) {
+      if (!alive(p) || aborted()) return;
+      await runOn(p, handler, index, [handler]);
+    }
+  };
+
+  const steps = Math.max(0, ...plans.map((p) => p.steps.length));
+  for (let i = 0; i < steps && !aborted(); i++) {
+    const here = plans.filter((p) => alive(p) && p.steps[i]);
+    // A cluster-wide step runs on the first host that is still up; the others record where it ran.
+    let onceHost: HostPlan | undefined;
+    for (const p of here) {
+      const step = p.steps[i];
+      if (isTask(step) && step.options.runOnce && (await run.sessionFor(p.host))) {
+        onceHost = p;
+        break;
+      }
+    }
+    await Promise.all(
+      here.map((p) =>
+        limit(async () => {
+          const step = p.steps[i];
+          if (aborted()) return;
+          if (!isTask(step)) return flush(p, i);
+          if (step.options.runOnce && p !== onceHost) {
+            if (!(await run.sessionFor(p.host))) return;
+            const where = onceHost ? `runs once, on ${onceHost.host.name}` : 'runs once';
+            record({ host: p.host.name, task: taskName(step), module: step.definition.module, status: 'skipped', changes: [], message: where, durationMs: 0 }, i);
+            return;
+          }
+          await runOn(p, step, i, p.steps.slice(i).filter(isTask));
+        }),
+      ),
+    );
+  }
+  if (!aborted()) await Promise.all(plans.filter(alive).map((p) => limit(() => flush(p, steps))));
+  await reporter.playEnd(play.name);
+  return report;
+}
+
+function isTask(step: HostPlan['steps'][number]): step is Task {
+  return step.kind === 'task';
+}
+
+/** The fact commands these tasks will read on a host with these facts, each under its task's deadline. */
+function readsOf(tasks: readonly Task[], facts: HostFacts): BatchEntry[] {
+  const entries: BatchEntry[] = [];
+  for (const task of tasks) {
+    const timeoutSeconds = taskTimeoutSeconds(task);
+    for (const fact of Object.values(task.definition.facts)) {
+      try {
+        entries.push({ command: fact.command(facts), timeoutSeconds });
+      } catch {
+        // A fact that cannot be read on this host says why when its task reads it.
+      }
+    }
+  }
+  return entries;
+}

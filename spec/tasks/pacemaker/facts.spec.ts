@@ -1,0 +1,55 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { KeelError } from '../../../lib/errors';
+import { emptyCib } from '../../../tasks/pacemaker/cib';
+import { CIB_QUERY, cibFact } from '../../../tasks/pacemaker/facts';
+import { CIB_XML } from '../../fixtures/crm/reference-cib';
+import { debianFacts } from '../../helpers/task-harness';
+
+const parse = (r: { code: number; stdout?: string; stderr?: string }) => cibFact.parse({ stdout: '', stderr: '', ...r }, debianFacts);
+
+test('the CIB fact runs cibadmin --query', () => {
+  assert.is(cibFact.command(debianFacts), 'cibadmin --query');
+  assert.is(CIB_QUERY, 'cibadmin --query');
+});
+
+test('a readable CIB is parsed, with no unavailable reason', () => {
+  const state = parse({ code: 0, stdout: CIB_XML });
+  assert.is(state.unavailable, undefined);
+  assert.equal(Object.keys(state.cib.primitives), ['HA-Asterisk-IP', 'HA-Asterisk-Service']);
+});
+
+test('cibadmin not installed: the empty CIB and the reason, not an error', () => {
+  assert.equal(parse({ code: 127, stderr: 'sh: 1: cibadmin: not found\n' }), {
+    cib: emptyCib(),
+    unavailable: 'cibadmin --query exited 127: sh: 1: cibadmin: not found',
+  });
+});
+
+test('pacemaker not running: the empty CIB and the reason, not an error', () => {
+  const state = parse({ code: 102, stderr: 'Could not connect to the CIB: Transport endpoint is not connected' });
+  assert.equal(state.cib, emptyCib());
+  assert.is(state.unavailable, 'cibadmin --query exited 102: Could not connect to the CIB: Transport endpoint is not connected');
+  // An exit code that is not on the list, but a message that says the same.
+  assert.is(parse({ code: 1, stderr: 'Connection refused' }).unavailable, 'cibadmin --query exited 1: Connection refused');
+});
+
+test('any other failure throws a clear KeelError', () => {
+  assert.throws(
+    () => parse({ code: 13, stderr: 'Permission denied' }),
+    (e: unknown) =>
+      e instanceof KeelError &&
+      e.message ===
+        'cannot read the CIB: cibadmin --query exited 13: Permission denied\n' +
+          'Are pacemaker and corosync installed and running on this host? Start the cluster first (check mode works without it).',
+  );
+});
+
+test('output that is not XML throws a KeelError naming the CIB', () => {
+  assert.throws(
+    () => parse({ code: 0, stdout: '<cib><configuration>' }),
+    (e: unknown) => e instanceof KeelError && /^cannot read the CIB: cibadmin --query printed something that is not a CIB: CIB is not well-formed XML/.test(e.message),
+  );
+});
+
+test.run();

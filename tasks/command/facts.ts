@@ -1,0 +1,12 @@
+import { sh } from '../../lib/quote';
+import type { ExecResult, Fact } from '../../lib/types';
+
+/** A read-only command's whole result (exit code and output), for guards and waits. */
+export function commandResult(cmd: string): Fact<ExecResult> {
+  return { name: `result of ${cmd}`, command: () => cmd, parse: (r) => ({ code: r.code, stdout: r.stdout, stderr: r.stderr }) };
+}
+
+/** Whether a path exists (any kind of file). */
+export function pathExists(path: string): Fact<boolean> {
+  return { name: `existence of ${path}`, command: () => sh`test -e ${path}`, parse: (r) => r.code === 0 };
+}

@@ -1,0 +1,2 @@
+/** The host itself: its name. */
+export { currentHostname, hostname } from './hostname';

@@ -1,0 +1,60 @@
+/** The one fact every crm task reads: the whole CIB, from `cibadmin --query`. */
+import { KeelError, lastLines } from '../../lib/errors';
+import type { ExecResult, Fact } from '../../lib/types';
+import { emptyCib, parseCib, type Cib } from './cib';
+
+/** The read of every crm task: the same command, so the engine runs it once per host and shares it. */
+export const CIB_QUERY = 'cibadmin --query';
+
+/**
+ * What the crm tasks read. `unavailable` says why there is no CIB yet (pacemaker is not installed
+ * or not running); `cib` is then the empty CIB that the install will create, so that a dry run of a
+ * fresh host still plans every object.
+ */
+export interface CibState {
+  cib: Cib;
+  /** `cibadmin --query exited 127: sh: 1: cibadmin: not found` */
+  unavailable?: string;
+}
+
+/** Exit codes of a cibadmin that cannot reach a running cluster, or is not installed. */
+const UNAVAILABLE_CODES = new Set([126, 127, 69, 102, 107, 111]);
+
+function cibUnavailable(r: ExecResult): boolean {
+  return UNAVAILABLE_CODES.has(r.code) || /not found|not connected|connection refused|could not connect|no such file/i.test(r.stderr);
+}
+
+/** `cibadmin --query exited 102: Could not connect to the CIB: ...` */
+function exited(r: ExecResult): string {
+  const said = lastLines(r.stderr || r.stdout);
+  return `${CIB_QUERY} exited ${r.code}${said ? `: ${said}` : ''}`;
+}
+
+/** The message of a task that needs the CIB and cannot read it. */
+export function cannotReadCib(reason: string): string {
+  return (
+    `cannot read the CIB: ${reason}\n` +
+    'Are pacemaker and corosync installed and running on this host? Start the cluster first (check mode works without it).'
+  );
+}
+
+/**
+ * The CIB. Pacemaker not installed or not running is a value (`unavailable`), not an error: the
+ * task decides against the empty CIB and its apply refuses. Any other failure (a permission
+ * problem, output that is not XML) throws.
+ */
+export const cibFact: Fact<CibState> = {
+  name: 'the CIB (cibadmin --query)',
+  command: () => CIB_QUERY,
+  parse(r) {
+    if (r.code === 0) {
+      try {
+        return { cib: parseCib(r.stdout) };
+      } catch (err) {
+        throw new KeelError(`cannot read the CIB: ${CIB_QUERY} printed something that is not a CIB: ${(err as Error).message}`);
+      }
+    }
+    if (cibUnavailable(r)) return { cib: emptyCib(), unavailable: exited(r) };
+    throw new KeelError(cannotReadCib(exited(r)));
+  },
+};

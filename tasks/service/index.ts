@@ -1,0 +1,19 @@
+/** Services: running or stopped now (service), started at boot or not (rcEnable, rcDisable), and the facts they read. */
+export {
+  BOOT_RUNLEVELS,
+  type BootState,
+  bootStateFact,
+  NOT_INSTALLED,
+  parseIsEnabled,
+  parseRcListing,
+  parseStatus,
+  RC_LINKS_COMMAND,
+  type RcLinks,
+  type ServiceAction,
+  serviceCommand,
+  type ServiceStatus,
+  serviceStatusFact,
+  unknownInitSystem,
+} from './facts';
+export { type BootPlan, rcDisable, rcEnable, RcParams } from './boot';
+export { service, ServiceParams, type ServicePlan } from './service';

@@ -3,10 +3,10 @@ import { UnreachableError, describeError } from './errors';
 import { executeTask, taskName, taskTimeoutSeconds } from './execute';
 import { Notifications } from './handlers';
 import type { HostSession } from './host-session';
-import type { HostPlan } from './plan';
+import { stepsFor, type HostPlan } from './plan';
 import type { BatchEntry } from './probe-batch';
 import type { Run } from './runner';
-import type { HostFacts, Play, Task, TaskResult } from './types';
+import type { HostFacts, Play, Step, Task, TaskResult } from './types';
 
 export interface PlayReport {
   name: string;
@@ -26,9 +26,10 @@ const READ_AHEAD_AFTER_CHANGE = 4;
 export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run): Promise<PlayReport> {
   const { reporter, options } = run;
   const report: PlayReport = { name: play.name, hosts: plans.map((p) => p.host.name), results: [] };
+  const unplanned = await planWithFacts(play, plans, run);
   reporter.playStart(
     play.name,
-    new Map(plans.map((p) => [p.host.name, { tasks: p.steps.filter(isTask).map(taskName), handlers: Object.keys(p.handlers) }])),
+    new Map(plans.map((p) => [p.host.name, { tasks: stepsOf(p).filter(isTask).map(taskName), handlers: Object.keys(p.handlers) }])),
   );
   const limit = pLimit(options.forks);
   const notifications = new Notifications();
@@ -84,6 +85,8 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     }
   };
 
+  for (const r of unplanned) record(r, 0);
+
   const flush = async (p: HostPlan, index: number): Promise<void> => {
     for (const handler of notifications.take(p.host.name, p.handlers)) {
       if (!alive(p) || aborted()) return;
@@ -91,13 +94,13 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     }
   };
 
-  const steps = Math.max(0, ...plans.map((p) => p.steps.length));
+  const steps = Math.max(0, ...plans.map((p) => stepsOf(p).length));
   for (let i = 0; i < steps && !aborted(); i++) {
-    const here = plans.filter((p) => alive(p) && p.steps[i]);
+    const here = plans.filter((p) => alive(p) && stepsOf(p)[i]);
     // A cluster-wide step runs on the first host that is still up; the others record where it ran.
     let onceHost: HostPlan | undefined;
     for (const p of here) {
-      const step = p.steps[i];
+      const step = stepsOf(p)[i];
       if (isTask(step) && step.options.runOnce && (await run.sessionFor(p.host))) {
         onceHost = p;
         break;
@@ -106,7 +109,7 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     await Promise.all(
       here.map((p) =>
         limit(async () => {
-          const step = p.steps[i];
+          const step = stepsOf(p)[i];
           if (aborted()) return;
           if (!isTask(step)) return flush(p, i);
           if (step.options.runOnce && p !== onceHost) {
@@ -115,7 +118,7 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
             record({ host: p.host.name, task: taskName(step), module: step.definition.module, status: 'skipped', changes: [], message: where, durationMs: 0 }, i);
             return;
           }
-          await runOn(p, step, i, p.steps.slice(i).filter(isTask));
+          await runOn(p, step, i, stepsOf(p).slice(i).filter(isTask));
         }),
       ),
     );
@@ -125,8 +128,43 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
   return report;
 }
 
-function isTask(step: HostPlan['steps'][number]): step is Task {
+function isTask(step: Step): step is Task {
   return step.kind === 'task';
+}
+
+function stepsOf(p: HostPlan): Step[] {
+  return p.steps ?? [];
+}
+
+/**
+ * Builds the steps of the hosts whose task list reads their facts, once those are gathered.
+ * A host that cannot give its facts, or whose task list then fails (bad parameters), leaves the
+ * run; its failure is returned to be reported in the play.
+ */
+async function planWithFacts(play: Play, plans: readonly HostPlan[], run: Run): Promise<TaskResult[]> {
+  const failures: TaskResult[] = [];
+  await Promise.all(
+    plans
+      .filter((p) => p.steps === undefined)
+      .map(async (p) => {
+        p.steps = [];
+        const session = await run.sessionFor(p.host);
+        if (!session || !run.alive(p.host.name)) return;
+        let task = 'gather facts';
+        try {
+          const facts = await session.gatherFacts();
+          task = 'build the task list';
+          p.steps = stepsFor(play, p.host, facts, run.options);
+        } catch (err) {
+          const unreachable = err instanceof UnreachableError || undefined;
+          const error = describeError(err);
+          if (unreachable) run.markUnreachable(p.host.name, error);
+          else run.markFailed(p.host.name);
+          failures.push({ host: p.host.name, task, module: 'play', status: 'failed', changes: [], error, unreachable, durationMs: 0 });
+        }
+      }),
+  );
+  return failures;
 }
 
 /** The fact commands these tasks will read on a host with these facts, each under its task's deadline. */

@@ -198,7 +198,12 @@ export interface Play {
   name: string;
   /** A host pattern: `all`, a group, a host, `a:b`, `cluster:!node3`. */
   hosts: string;
-  tasks: (host: HostView) => Step[];
+  /**
+   * The host's steps. Built before any host is contacted, so bad parameters fail first; a play
+   * whose task list reads `facts` (the OS, the init system) is built once that host's facts are
+   * gathered instead, still before any of its tasks runs.
+   */
+  tasks: (host: HostView, facts: HostFacts) => Step[];
   /** Handlers by name; they run once at the end of the play, only if notified. */
   handlers?: (host: HostView) => Record<string, Task>;
 }

@@ -54,10 +54,10 @@ async function run(plays: Play[], s: ReturnType<typeof setup>, extra: Partial<Ru
 const filesPlay = (extraTasks: Play['tasks'] = () => []): Play => ({
   name: 'files',
   hosts: 'all',
-  tasks: (h) => [
+  tasks: (h, facts) => [
     writeFile({ path: `${h.vars.root}/${h.name}.conf`, content: `host ${h.name}\n` }, { notify: ['mark'] }),
     writeFile({ path: `${h.vars.root}/${h.name}.other`, content: 'x\n' }, { tags: ['other'] }),
-    ...extraTasks(h),
+    ...extraTasks(h, facts),
   ],
   handlers: (h) => ({
     mark: writeFile({ path: `${h.vars.root}/${h.name}.handler`, content: 'ran\n' }),
@@ -209,6 +209,37 @@ test('a host that cannot give its facts fails as "gather facts" before any task;
   assert.match(b[0].error ?? '', 'gathering facts failed (exit 1): ip: not found');
   assert.is(report.recap.a.changed, 3);
   assert.not.ok(existsSync(join(s.dir, 'b.conf')), 'no task ran on b');
+});
+
+test('a play whose task list reads the host facts is built once they are gathered, and when sees them too', async () => {
+  const s = setup(['a']);
+  const play: Play = {
+    name: 'by facts',
+    hosts: 'all',
+    tasks: (h, facts) => [
+      writeFile({ path: `${h.vars.root}/init-${facts.initSystem}`, content: `${facts.hostname}\n` }),
+      writeFile({ path: `${h.vars.root}/never`, content: 'x\n' }, { when: (_h, _r, f) => f.initSystem === 'unknown' }),
+    ],
+  };
+  const { reporter } = await run([play], s);
+  const init = existsSync('/run/systemd/system') ? 'systemd' : 'sysvinit';
+  assert.equal(reporter.results.map((r) => [r.task, r.status]), [
+    [`writeFile ${s.dir}/init-${init}`, 'changed'],
+    [`writeFile ${s.dir}/never`, 'skipped'],
+  ]);
+});
+
+test('a task list that reads facts and has bad parameters fails that host once its facts are in, before any of its tasks runs', async () => {
+  const s = setup(['a']);
+  const play: Play = {
+    name: 'bad by facts',
+    hosts: 'all',
+    tasks: (h, facts) => [writeFile({ path: facts.initSystem === 'sysvinit' || facts.initSystem === 'systemd' ? 'relative' : '/x', content: '' })],
+  };
+  const { report, reporter } = await run([play], s);
+  assert.is(report.exitCode, 1);
+  assert.equal(reporter.results.map((r) => [r.task, r.status]), [['build the task list', 'failed']]);
+  assert.match(reporter.results[0].error ?? '', 'writeFile parameters is invalid');
 });
 
 test('runOnce runs a cluster-wide step on the first host only', async () => {

@@ -5,11 +5,14 @@
 export { flushHandlers } from '../lib/task';
 export * from './apt';
 export * from './command';
+export * from './cron';
 export * from './corosync';
 export * from './files';
 export * from './host';
 export * from './pacemaker';
 export * from './service';
+export * from './sysctl';
+export * from './users';
 export * from './wait';
 export { floatingService } from './roles/floating-service';
 export { haClusterOptions, isTwoNode, type HaClusterOptions } from './roles/ha-cluster-options';

@@ -1,7 +1,7 @@
 import { TimeoutError } from './errors';
 import { FACTS_SCRIPT, parseHostFacts } from './host-facts';
 import { batchScript, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
-import type { Connection, ExecResult, HostFacts, HostView, TaskResult } from './types';
+import type { Connection, ExecResult, HostFacts, HostView, Stdin, TaskResult } from './types';
 
 /** Gathering a host's facts takes one short script; a host that cannot answer it in this long is failed. */
 const FACTS_TIMEOUT_SECONDS = 30;
@@ -52,7 +52,7 @@ export class HostSession {
   }
 
   /** Runs a command that must end by `deadline` (ms since the epoch): killed on the host, timed on the client. */
-  async exec(command: string, deadline: number, options: { stdin?: string } = {}): Promise<ExecResult> {
+  async exec(command: string, deadline: number, options: { stdin?: Stdin } = {}): Promise<ExecResult> {
     const left = deadline - Date.now();
     if (left <= 0) throw new TimeoutError('no time left before the deadline');
     this.roundTrips++;

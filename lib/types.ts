@@ -1,4 +1,5 @@
 /** The public types of keel's engine: connections, host facts, tasks, plays and results. */
+import type { Readable } from 'node:stream';
 
 export interface ExecResult {
   code: number;
@@ -8,9 +9,12 @@ export interface ExecResult {
   stdoutBytes?: Buffer;
 }
 
+/** A command's standard input: text, bytes, or a stream (a large file, never whole in memory). */
+export type Stdin = string | Buffer | Readable;
+
 export interface ExecOptions {
   /** Sent to the command's standard input, then closed. */
-  stdin?: string;
+  stdin?: Stdin;
   /** Ends the command on the host and on the client (and fails with TimeoutError) after this long. */
   timeoutMs?: number;
 }
@@ -106,7 +110,7 @@ export interface DecideEnv {
 /** What apply may do on the host. There is no raw connection: every command runs under the task's deadline. */
 export interface ApplyContext extends DecideEnv {
   /** A command that must succeed; throws CommandError with its output otherwise. */
-  run(command: string, options?: { stdin?: string; what?: string }): Promise<ExecResult>;
+  run(command: string, options?: { stdin?: Stdin; what?: string }): Promise<ExecResult>;
   /** A read-only command run now (never from the fact cache), for polling; any exit code is returned. */
   poll(command: string): Promise<ExecResult>;
   /** Verbose output (-v); secrets must never be passed here. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { Client, type ConnectConfig } from 'ssh2';
 import { TimeoutError, UnreachableError } from '../errors';
@@ -98,13 +99,13 @@ export class SshConnection implements Connection {
     if (this.lost) return Promise.reject(this.lost);
     const t = this.target;
     let remote = withRemoteDeadline(command, options.timeoutMs);
-    let stdin = options.stdin;
+    // The password goes first on stdin (sudo reads one line), the command's input after it.
+    let passwordLine: string | undefined;
     if (t.become && t.user !== 'root') {
-      // The password goes first on stdin (sudo reads one line), the command's input after it.
       remote = t.becomePassword
         ? `sudo -S -p '' -- sh -c ${quote(remote)}`
         : `sudo -n -- sh -c ${quote(remote)}`;
-      if (t.becomePassword) stdin = t.becomePassword + '\n' + (stdin ?? '');
+      if (t.becomePassword) passwordLine = t.becomePassword + '\n';
     }
     return new Promise((resolve, reject) => {
       this.client.exec(remote, (err, stream) => {
@@ -145,7 +146,18 @@ export class SshConnection implements Connection {
             stdoutBytes: stdout,
           });
         });
-        stream.end(stdin ?? '');
+        if (passwordLine !== undefined) stream.write(passwordLine);
+        const input = options.stdin;
+        if (input instanceof Readable) {
+          // Streamed (a large file): never whole in memory. A source that fails drops the channel.
+          input.on('error', (e) => {
+            reject(new Error(`reading the input of ${command.split('\n')[0]} failed: ${e.message}`));
+            stream.close();
+          });
+          input.pipe(stream);
+        } else {
+          stream.end(input ?? '');
+        }
       });
     });
   }

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import type { Connection, ExecOptions, ExecResult } from '../../lib/types';
+import { Readable } from 'node:stream';
+import type { Connection, ExecOptions, ExecResult, Stdin } from '../../lib/types';
 
 export type Responder = (command: string, options: ExecOptions) => ExecResult | undefined;
 
@@ -29,13 +30,14 @@ export class FakeConnection implements Connection {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    this.commands.push({ command, stdin: options.stdin });
+    const input = await collect(options.stdin);
+    this.commands.push({ command, stdin: input?.toString() });
     for (const respond of this.responders) {
       const r = respond(command, options);
       if (r) return r;
     }
     if (this.shell) {
-      const p = spawnSync('sh', ['-c', command], { input: options.stdin ?? '' });
+      const p = spawnSync('sh', ['-c', command], { input: input ?? '' });
       return { code: p.status ?? 1, stdout: p.stdout.toString(), stderr: p.stderr.toString(), stdoutBytes: p.stdout };
     }
     return { code: 127, stdout: '', stderr: `fake: no answer for: ${command}` };
@@ -47,4 +49,13 @@ export class FakeConnection implements Connection {
   ran(pattern: string | RegExp): boolean {
     return this.commands.some(({ command }) => (typeof pattern === 'string' ? command.includes(pattern) : pattern.test(command)));
   }
+}
+
+/** A command's input as bytes: a stream is read to its end (as a host would). */
+export async function collect(stdin: Stdin | undefined): Promise<Buffer | undefined> {
+  if (stdin === undefined) return undefined;
+  if (!(stdin instanceof Readable)) return Buffer.from(stdin);
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
 }

@@ -1,6 +1,8 @@
+import { Readable } from 'node:stream';
 import { executeTask } from '../../lib/execute';
 import { HostSession } from '../../lib/host-session';
-import type { ApplyContext, Connection, Decision, ExecResult, HostFacts, HostView, Task, TaskResult } from '../../lib/types';
+import type { ApplyContext, Connection, Decision, ExecResult, HostFacts, HostView, Stdin, Task, TaskResult } from '../../lib/types';
+import { collect } from './fake-connection';
 
 /** Debian 12 facts as the lab's node1 reports them. */
 export const debianFacts: HostFacts = {
@@ -48,7 +50,8 @@ export function factCommand(task: Task, name: string, facts: HostFacts = debianF
 }
 
 /**
- * Runs a task's apply with a plan, recording every command; `answer` gives each command's
+ * Runs a task's apply with a plan, recording every command and its input (`bytes`; `streamed`
+ * when it came as a stream); `answer` gives each command's
  * result (default: exit 0, no output). Returns the commands run, in order.
  */
 export async function applyPlan(
@@ -56,10 +59,16 @@ export async function applyPlan(
   plan: unknown,
   answer: (command: string) => Partial<ExecResult> | undefined = () => undefined,
   options: { facts?: HostFacts; host?: HostView } = {},
-): Promise<{ commands: { command: string; stdin?: string }[]; outcome: unknown }> {
-  const commands: { command: string; stdin?: string }[] = [];
-  const exec = async (command: string, stdin?: string): Promise<ExecResult> => {
-    commands.push({ command, stdin });
+): Promise<{ commands: { command: string; stdin?: string; bytes?: Buffer; streamed?: boolean }[]; outcome: unknown }> {
+  const commands: { command: string; stdin?: string; bytes?: Buffer; streamed?: boolean }[] = [];
+  const exec = async (command: string, input?: Stdin): Promise<ExecResult> => {
+    const bytes = await collect(input);
+    // bytes and streamed are not enumerable: tests compare records with { command, stdin }.
+    const record = Object.defineProperties({ command, stdin: bytes?.toString() }, {
+      bytes: { value: bytes, enumerable: false },
+      streamed: { value: input instanceof Readable, enumerable: false },
+    }) as { command: string; stdin?: string; bytes?: Buffer; streamed?: boolean };
+    commands.push(record);
     return { code: 0, stdout: '', stderr: '', ...answer(command) };
   };
   const ctx: ApplyContext = {

@@ -6,8 +6,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ValidationError } from '../../lib/errors';
 import type { ExecResult } from '../../lib/types';
-import { aptInstall, type AptInstallPlan } from '../../tasks/apt/apt-install';
-import { aptListsFact, dpkgStatusFact, isPackageInstalled } from '../../tasks/apt/facts';
+import { aptInstall, type AptInstallPlan, listsStaleness } from '../../tasks/apt/apt-install';
+import { aptListsAgeFact, aptListsFact, aptPolicyFact, dpkgStatusFact, isPackageInstalled, parseAptPolicy } from '../../tasks/apt/facts';
 import { applyPlan, debianFacts, decideOn, factCommand } from '../helpers/task-harness';
 
 const dir = join(__dirname, '..', 'fixtures', 'apt');
@@ -109,7 +109,7 @@ test('apply installs only the missing package, in one apt-get line, and keeps it
   const task = aptInstall({ packages: ['openssh-client', 'bash', 'nosuchpkg'] });
   const d = decideOn(task, { dpkg: fixture('some-unknown'), lists: LISTS_PRESENT });
   const { commands, outcome } = await applyPlan(task, d.plan, () => ({ stdout: 'Setting up nosuchpkg\n' }));
-  assert.equal(commands, [{ command: `${INSTALL} nosuchpkg`, stdin: undefined }]);
+  assert.equal(commands.map(({ command, stdin }) => ({ command, stdin })), [{ command: `${INSTALL} nosuchpkg`, stdin: undefined }]);
   assert.equal(outcome, { output: { code: 0, stdout: 'Setting up nosuchpkg\n', stderr: '' } });
 });
 
@@ -208,6 +208,159 @@ test('schema rejects hostile or malformed package names, an empty list and unkno
     assert.throws(() => aptInstall({ packages }), (e: unknown) => e instanceof ValidationError);
   }
   assert.throws(() => aptInstall({ packages: ['bash'], force: true } as never), /force: is not a known field/);
+});
+
+// --- state latest, absent and updateCacheMaxAgeSeconds ---
+
+const POLICY = fixture('policy-outdated');
+const REMOVE = 'DEBIAN_FRONTEND=noninteractive apt-get -y -o DPkg::Lock::Timeout=300';
+/** The age fact's output as recorded on Debian 12 (fresh lists: updated 2893 s before `now`, sources older). */
+const AGE = readFileSync(join(dir, 'lists-age.stdout'), 'utf8');
+const [NOW, LAST_UPDATE] = AGE.split('\n').map(Number);
+/** The same host with a sources file written after the last update (an aptRepository earlier in the play). */
+const AGE_NEW_SOURCE = `${NOW}\n${LAST_UPDATE}\n${LAST_UPDATE + 5.25}\nend\n`;
+const DPKG_BOTH = "openssh-client\tinstall ok installed\t1:9.2p1-2+deb12u10\nbash\tinstall ok installed\t5.2.15-2+b8\n";
+
+test('recorded apt-cache policy (C locale): installed and candidate per package, an unknown one left out', () => {
+  assert.is(POLICY.code, 0);
+  assert.is(POLICY.stderr, '', 'apt-cache says nothing at all of an unknown package');
+  assert.equal(aptPolicyFact(['openssh-client', 'bash', 'nosuchpkg']).parse(POLICY, debianFacts), {
+    'openssh-client': { installed: '1:9.2p1-2+deb12u10', candidate: '1:9.2p1-2+deb12u10' },
+    bash: { installed: '5.2.15-2+b8', candidate: '5.2.15-2+b13' },
+  });
+  assert.equal(parseAptPolicy('keel-dummy:\n  Installed: (none)\n  Candidate: 1.0-1\n  Version table:\n', ['keel-dummy']), {
+    'keel-dummy': { installed: '(none)', candidate: '1.0-1' },
+  });
+  assert.throws(() => aptPolicyFact(['bash']).parse({ code: 100, stdout: '', stderr: 'E: boom\n' }, debianFacts), /apt-cache policy failed \(exit 100\): E: boom/);
+});
+
+test('latest reads the policy of every package in one command; present and absent do not read it', () => {
+  const latest = aptInstall({ packages: ['openssh-client', 'bash'], state: 'latest' });
+  assert.equal(Object.keys(latest.definition.facts), ['dpkg', 'lists', 'policy']);
+  assert.is(factCommand(latest, 'policy'), 'LC_ALL=C apt-cache policy openssh-client bash');
+  assert.equal(Object.keys(aptInstall({ packages: ['bash'] }).definition.facts), ['dpkg', 'lists']);
+  assert.equal(Object.keys(aptInstall({ packages: ['bash'], state: 'absent' }).definition.facts), ['dpkg', 'lists']);
+  assert.equal(Object.keys(aptInstall({ packages: ['bash'], updateCacheMaxAgeSeconds: 60 }).definition.facts), ['dpkg', 'lists', 'age']);
+});
+
+test('latest: the outdated package (recorded: bash +b8, candidate +b13) is upgraded, the current one left alone', async () => {
+  const task = aptInstall({ packages: ['openssh-client', 'bash'], state: 'latest' });
+  const d = decideOn(task, { dpkg: DPKG_BOTH, lists: LISTS_PRESENT, policy: POLICY });
+  assert.equal(d.changes, [{ field: 'package bash', from: '5.2.15-2+b8', to: '5.2.15-2+b13' }]);
+  assert.equal(d.plan, { update: false, install: ['bash'], installRecommends: true } satisfies AptInstallPlan);
+  assert.is(d.dependsOn, undefined);
+  const { commands } = await applyPlan(task, d.plan);
+  assert.equal(commands.map((c) => c.command), [`${INSTALL} bash`]);
+  // The same host once bash is upgraded: ok, in the present tense.
+  const after = POLICY.stdout.replace('Installed: 5.2.15-2+b8', 'Installed: 5.2.15-2+b13');
+  const ok = decideOn(task, { dpkg: DPKG_BOTH, lists: LISTS_PRESENT, policy: after });
+  assert.equal(ok.changes, []);
+  assert.is(ok.ok, 'packages openssh-client, bash are at their candidate versions');
+});
+
+test('latest: a missing package apt has no candidate for depends on earlier tasks (a repository to add)', () => {
+  const d = decideOn(aptInstall({ packages: ['bash', 'nosuchpkg'], state: 'latest' }), {
+    dpkg: fixture('some-unknown'),
+    lists: LISTS_PRESENT,
+    policy: POLICY,
+  });
+  assert.equal(d.changes, [
+    { field: 'package bash', from: '5.2.15-2+b8', to: '5.2.15-2+b13' },
+    { field: 'package nosuchpkg', from: 'absent', to: 'installed' },
+  ]);
+  assert.is(d.dependsOn, 'apt has no candidate for nosuchpkg yet (a repository may be added earlier)');
+});
+
+test('listsStaleness: never updated, older than a sources file, older than the limit, else fresh', () => {
+  assert.is(listsStaleness({ now: 1000 }, 60), 'never updated');
+  assert.is(listsStaleness({ now: 1000, lastUpdate: 990, newestSource: 995.5 }, 60), 'older than the apt sources');
+  assert.is(listsStaleness({ now: 1000, lastUpdate: 900, newestSource: 10 }, 60), 'older than 60s');
+  assert.is(listsStaleness({ now: 1000, lastUpdate: 950, newestSource: 10 }, 60), undefined);
+  assert.is(listsStaleness({ now: 1000, lastUpdate: 990, newestSource: 990 }, 60), undefined, 'a source as old as the update is not newer');
+});
+
+test('the recorded age output parses; a missing partial/ is never updated; garbage fails the fact', () => {
+  assert.equal(aptListsAgeFact().parse({ code: 0, stdout: AGE, stderr: '' }, debianFacts), { now: NOW, lastUpdate: LAST_UPDATE, newestSource: 1747699200 });
+  assert.equal(aptListsAgeFact().parse({ code: 0, stdout: '1000.5\nnone\n\nend\n', stderr: '' }, debianFacts), {
+    now: 1000.5,
+    lastUpdate: undefined,
+    newestSource: undefined,
+  });
+  assert.throws(() => aptListsAgeFact().parse({ code: 127, stdout: '', stderr: 'sh: apt-config: not found' }, debianFacts), /cannot tell the age of the apt lists \(exit 127\): sh: apt-config: not found/);
+});
+
+test('updateCacheMaxAgeSeconds, present: stale lists are refreshed only when something is missing', async () => {
+  const missing = aptInstall({ packages: ['openssh-client', 'nosuchpkg'], updateCacheMaxAgeSeconds: 3600 });
+  const d = decideOn(missing, { dpkg: fixture('some-unknown'), lists: LISTS_PRESENT, age: AGE_NEW_SOURCE });
+  assert.equal(d.changes, [
+    { field: 'apt lists', from: 'older than the apt sources', to: 'updated' },
+    { field: 'package nosuchpkg', from: 'absent', to: 'installed' },
+  ]);
+  assert.equal((await applyPlan(missing, d.plan)).commands.map((c) => c.command), [UPDATE, `${INSTALL} nosuchpkg`]);
+  // Fresh lists (the recorded age, 2893 s < 3600 s): no update before the install.
+  const fresh = decideOn(missing, { dpkg: fixture('some-unknown'), lists: LISTS_PRESENT, age: AGE });
+  assert.equal(fresh.plan, { update: false, install: ['nosuchpkg'], installRecommends: true });
+  // Everything installed: stale lists are no reason to run apt at all.
+  const all = decideOn(aptInstall({ packages: ['bash', 'coreutils'], updateCacheMaxAgeSeconds: 60 }), {
+    dpkg: fixture('all-installed'),
+    lists: LISTS_PRESENT,
+    age: AGE_NEW_SOURCE,
+  });
+  assert.equal(all.changes, []);
+  assert.is(all.plan, undefined);
+});
+
+test('updateCacheMaxAgeSeconds, latest: stale lists are refreshed, then every package is named so apt upgrades what is new', async () => {
+  const task = aptInstall({ packages: ['openssh-client', 'bash'], state: 'latest', updateCacheMaxAgeSeconds: 600 });
+  const upToDate = POLICY.stdout.replace('Candidate: 5.2.15-2+b13', 'Candidate: 5.2.15-2+b8');
+  const d = decideOn(task, { dpkg: DPKG_BOTH, lists: LISTS_PRESENT, policy: upToDate, age: AGE });
+  assert.equal(d.changes, [{ field: 'apt lists', from: 'older than 600s', to: 'updated' }]);
+  assert.equal(d.plan, { update: true, install: ['openssh-client', 'bash'], installRecommends: true });
+  assert.equal((await applyPlan(task, d.plan)).commands.map((c) => c.command), [UPDATE, `${INSTALL} openssh-client bash`]);
+  // Within the age: no update, and nothing to upgrade is ok.
+  const fresh = decideOn(aptInstall({ packages: ['openssh-client', 'bash'], state: 'latest', updateCacheMaxAgeSeconds: 3600 }), {
+    dpkg: DPKG_BOTH,
+    lists: LISTS_PRESENT,
+    policy: upToDate,
+    age: AGE,
+  });
+  assert.equal(fresh.changes, []);
+});
+
+test('absent: only what dpkg has (half-)installed is removed; config-files left alone unless purge', async () => {
+  const stdout = readFileSync(join(dir, 'edited-half-installed.stdout'), 'utf8');
+  const packages = ['bash', 'corosync', 'pacemaker', 'nosuchpkg'];
+  const removed = aptInstall({ packages, state: 'absent' });
+  const d = decideOn(removed, { dpkg: stdout, lists: LISTS_PRESENT });
+  assert.equal(d.changes, [
+    { field: 'package bash', from: 'install ok installed', to: 'removed' },
+    { field: 'package pacemaker', from: 'install ok half-configured', to: 'removed' },
+  ]);
+  assert.equal(d.plan, { remove: ['bash', 'pacemaker'], purge: false } satisfies AptInstallPlan);
+  const { commands } = await applyPlan(removed, d.plan);
+  assert.equal(commands.map((c) => c.command), [`${REMOVE} remove bash pacemaker`]);
+
+  const purged = aptInstall({ packages, state: 'absent', purge: true });
+  const p = decideOn(purged, { dpkg: stdout, lists: LISTS_PRESENT });
+  assert.equal(p.plan, { remove: ['bash', 'corosync', 'pacemaker'], purge: true });
+  assert.equal(p.changes[1], { field: 'package corosync', from: 'deinstall ok config-files', to: 'purged' });
+  assert.equal((await applyPlan(purged, p.plan)).commands.map((c) => c.command), [`${REMOVE} purge bash corosync pacemaker`]);
+});
+
+test('absent: nothing installed is ok, and never runs apt-get (recorded: nosuchpkg unknown to dpkg)', () => {
+  const d = decideOn(aptInstall({ packages: ['nosuchpkg'], state: 'absent' }), {
+    dpkg: { code: 1, stdout: '', stderr: 'dpkg-query: no packages found matching nosuchpkg\n' },
+    lists: LISTS_EMPTY,
+  });
+  assert.equal(d.changes, []);
+  assert.is(d.plan, undefined);
+  assert.is(d.ok, 'package nosuchpkg is not installed');
+});
+
+test('purge only goes with state absent; an unknown state is refused', () => {
+  assert.throws(() => aptInstall({ packages: ['bash'], purge: true }), /purge: only goes with state absent/);
+  assert.throws(() => aptInstall({ packages: ['bash'], state: 'newest' as never }), (e: unknown) => e instanceof ValidationError);
+  assert.throws(() => aptInstall({ packages: ['bash'], updateCacheMaxAgeSeconds: -1 }), (e: unknown) => e instanceof ValidationError);
 });
 
 test.run();

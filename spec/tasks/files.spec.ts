@@ -96,4 +96,41 @@ test('the file probe reads mode, owner, hash and content in one command', () => 
   );
 });
 
+test('writeFile validate: rejected content is never installed, no temporary file stays, the error is the validator\'s', async () => {
+  const dir = fresh();
+  const path = join(dir, 'sudoers-like');
+  writeFileSync(path, 'A=1\n', { mode: 0o440 });
+  const conn = new FakeConnection('x', true);
+  const bad = await runTask(writeFile({ path, content: 'A=$(\n', validate: 'sh -n %s' }), conn);
+  assert.is(bad.status, 'failed');
+  assert.match(bad.error ?? '', /Syntax error/);
+  assert.match(bad.error ?? '', `rejected the new content (exit 2): ${path} is unchanged`);
+  assert.is(readFileSync(path, 'utf8'), 'A=1\n');
+  assert.is((statSync(path).mode & 0o777).toString(8), '440');
+  assert.equal(readdirSync(dir), ['sudoers-like']);
+  const good = await runTask(writeFile({ path, content: 'A=2\n', validate: 'sh -n %s' }), conn);
+  assert.is(good.status, 'changed', good.error);
+  assert.is(readFileSync(path, 'utf8'), 'A=2\n');
+  assert.equal(readdirSync(dir), ['sudoers-like']);
+  // Only the mode differs: nothing is written, so nothing is validated (a validator that always fails proves it).
+  const chmod = await runTask(writeFile({ path, content: 'A=2\n', mode: '0400', validate: 'false %s' }), conn);
+  assert.is(chmod.status, 'changed', chmod.error);
+  assert.equal(chmod.changes, [{ field: 'mode', from: '440', to: '400' }]);
+});
+
+test('atomicWriteScript: without validate no check is in the script; with one, it exits 5 before the rename', () => {
+  const dir = fresh();
+  const path = join(dir, 'c.conf');
+  assert.not.match(atomicWriteScript(path, {}), 'keel_out');
+  writeFileSync(path, 'old\n');
+  const rejected = spawnSync('sh', ['-c', atomicWriteScript(path, {}, undefined, 'grep -q "^ok$" %s')], { input: 'nope\n', encoding: 'utf8' });
+  assert.is(rejected.status, 5, rejected.stderr);
+  assert.is(rejected.stderr, `validate (grep -q "^ok$" %s) rejected the new content (exit 1): ${path} is unchanged\n`);
+  assert.is(readFileSync(path, 'utf8'), 'old\n');
+  assert.equal(readdirSync(dir), ['c.conf']);
+  const accepted = spawnSync('sh', ['-c', atomicWriteScript(path, {}, undefined, 'grep -q "^ok$" %s')], { input: 'ok\n', encoding: 'utf8' });
+  assert.is(accepted.status, 0, accepted.stderr);
+  assert.is(readFileSync(path, 'utf8'), 'ok\n');
+});
+
 test.run();

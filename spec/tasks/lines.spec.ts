@@ -1,13 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ValidationError } from '../../lib/errors';
-import { editLines, lineInFile } from '../../tasks/files/line-in-file';
+import { editLines, lineInFile, type LineInFilePlan, removeLines } from '../../tasks/files/line-in-file';
 import { FakeConnection } from '../helpers/fake-connection';
-import { runTask } from '../helpers/task-harness';
+import { applyPlan, decideOn, runTask } from '../helpers/task-harness';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'keel-lines-'));
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
@@ -129,6 +130,142 @@ test('schema rejects a line with a newline, a relative path, a bad regexp and un
   ];
   for (const p of bad) assert.throws(() => lineInFile(p as never), (e: unknown) => e instanceof ValidationError);
   assert.throws(() => lineInFile({ path: '/etc/x', line: 'a', regexp: '(' }), /regexp: Invalid regular expression/);
+});
+
+test('removeLines: every line matching the regexp goes, the rest and the final newline stay', () => {
+  assert.equal(removeLines('a=1\n#b=2\nb=3\nc=4\n', { regexp: /^#?b=/ }), {
+    content: 'a=1\nc=4\n',
+    removed: [
+      { lineNumber: 2, text: '#b=2' },
+      { lineNumber: 3, text: 'b=3' },
+    ],
+  });
+  assert.equal(removeLines('a\nb\na', { line: 'a' }), { content: 'b', removed: [{ lineNumber: 1, text: 'a' }, { lineNumber: 3, text: 'a' }] });
+  assert.equal(removeLines('x\n', { line: 'x' }), { content: '', removed: [{ lineNumber: 1, text: 'x' }] });
+  // Without a regexp only whole equal lines go: a longer line holding `a` stays.
+  assert.equal(removeLines('ab\na\n', { line: 'a' }).content, 'ab\n');
+  assert.equal(removeLines('a\n', { line: 'z' }), { content: 'a\n', removed: [] });
+});
+
+const SSHD = 'Port 22\nPermitRootLogin yes\n#PermitRootLogin prohibit-password\nUsePAM yes\nPermitRootLogin no\n';
+
+test('state absent: check mode names every removed line, the run removes them, the second run is ok', async () => {
+  const path = join(fresh(), 'sshd_config');
+  writeFileSync(path, SSHD, { mode: 0o600 });
+  const task = lineInFile({ path, regexp: '^#?PermitRootLogin ', state: 'absent' });
+  const removed = [
+    { field: 'line 2', from: 'PermitRootLogin yes', to: 'removed' },
+    { field: 'line 3', from: '#PermitRootLogin prohibit-password', to: 'removed' },
+    { field: 'line 5', from: 'PermitRootLogin no', to: 'removed' },
+  ];
+  const check = await runTask(task, new FakeConnection('x', true), { check: true });
+  assert.is(check.status, 'would change', check.error);
+  assert.equal(check.changes, removed);
+  assert.match(check.diff ?? '', /\n-PermitRootLogin yes\n-#PermitRootLogin prohibit-password\n UsePAM yes\n-PermitRootLogin no\n/);
+  assert.is(readFileSync(path, 'utf8'), SSHD, 'check mode wrote nothing');
+
+  const first = await runTask(task, new FakeConnection('x', true));
+  assert.is(first.status, 'changed', first.error);
+  assert.equal(first.changes, removed);
+  assert.is(readFileSync(path, 'utf8'), 'Port 22\nUsePAM yes\n');
+  assert.is(mode(path), '600');
+
+  const second = await runTask(task, new FakeConnection('x', true));
+  assert.is(second.status, 'ok', second.error);
+  assert.is(second.message, `${path} has no line matching /^#?PermitRootLogin /`);
+});
+
+test('state absent without regexp removes only lines equal to line; a missing file is ok, not an error', async () => {
+  const dir = fresh();
+  const path = join(dir, 'hosts.allow');
+  writeFileSync(path, 'ALL: 10.0.0.1\nALL: 10.0.0.10\nALL: 10.0.0.1\n');
+  const r = await runTask(lineInFile({ path, line: 'ALL: 10.0.0.1', state: 'absent' }), new FakeConnection('x', true));
+  assert.is(r.status, 'changed', r.error);
+  assert.is(readFileSync(path, 'utf8'), 'ALL: 10.0.0.10\n');
+  const missing = join(dir, 'missing');
+  const m = await runTask(lineInFile({ path: missing, line: 'x', state: 'absent' }), new FakeConnection('x', true));
+  assert.is(m.status, 'ok', m.error);
+  assert.is(m.message, `${missing} does not exist: no line "x"`);
+  assert.not.ok(existsSync(missing), 'absent never creates the file');
+});
+
+const DEFAULTS = '# sourced by /etc/init.d/kamailio\nRUN_KAMAILIO=no\nUSER=kamailio\n';
+
+test('validate (sh -n, a real checker): accepted content is installed, the check ran on a temporary file beside it', async () => {
+  const dir = fresh();
+  const seen = fresh();
+  const path = join(dir, 'kamailio');
+  writeFileSync(path, DEFAULTS, { mode: 0o640 });
+  // The validator records what it was given: the path, the mode and the content it saw.
+  const validate = `sh -n %s && echo %s > ${seen}/path && stat -c %a %s > ${seen}/mode && cat %s > ${seen}/content`;
+  const r = await runTask(lineInFile({ path, line: 'RUN_KAMAILIO=yes', regexp: '^RUN_KAMAILIO=', validate }), new FakeConnection('x', true));
+  assert.is(r.status, 'changed', r.error);
+  const edited = DEFAULTS.replace('RUN_KAMAILIO=no', 'RUN_KAMAILIO=yes');
+  assert.is(readFileSync(path, 'utf8'), edited);
+  assert.match(readFileSync(join(seen, 'path'), 'utf8'), new RegExp(`^${dir}/\\.keel\\.[A-Za-z0-9]{6}\n$`));
+  assert.is(readFileSync(join(seen, 'mode'), 'utf8'), '640\n', 'checked with the final mode');
+  assert.is(readFileSync(join(seen, 'content'), 'utf8'), edited);
+  assert.equal(readdirSync(dir), ['kamailio'], 'no temporary file left');
+});
+
+test('validate rejects: the old file stays, no temporary file is left, the task fails with the validator\'s message', async () => {
+  const dir = fresh();
+  const path = join(dir, 'kamailio');
+  writeFileSync(path, DEFAULTS);
+  const task = lineInFile({ path, line: 'RUN_KAMAILIO=$(', regexp: '^RUN_KAMAILIO=', validate: 'sh -n %s' });
+  const check = await runTask(task, new FakeConnection('x', true), { check: true });
+  assert.is(check.status, 'would change', 'check mode cannot run the validator: it predicts the edit');
+  const r = await runTask(task, new FakeConnection('x', true));
+  assert.is(r.status, 'failed');
+  assert.match(r.error ?? '', /^write .*kamailio failed \(exit 5\): /);
+  assert.match(r.error ?? '', /\.keel\.[A-Za-z0-9]{6}: \d+: Syntax error/, 'sh -n\'s own message');
+  assert.match(r.error ?? '', `validate (sh -n %s) rejected the new content (exit 2): ${path} is unchanged`);
+  assert.is(readFileSync(path, 'utf8'), DEFAULTS);
+  assert.equal(readdirSync(dir), ['kamailio']);
+});
+
+test('validate also guards state absent; the plan carries it, and apply hands it to the atomic write', async () => {
+  const path = '/etc/ssh/sshd_config';
+  const task = lineInFile({ path, regexp: '^PermitRootLogin ', state: 'absent', validate: '/usr/sbin/sshd -t -f %s' });
+  const content = 'PermitRootLogin yes\nUsePAM yes\n';
+  const sha = createHash('sha256').update(content).digest('hex');
+  const d = decideOn(task, { file: `600 root root\n${sha}\n${content}` });
+  assert.equal(d.plan, {
+    action: 'write',
+    content: 'UsePAM yes\n',
+    expectSha256: sha,
+    mode: undefined,
+    validate: '/usr/sbin/sshd -t -f %s',
+  } satisfies LineInFilePlan);
+  const { commands } = await applyPlan(task, d.plan);
+  assert.is(commands.length, 1);
+  assert.is(commands[0].stdin, 'UsePAM yes\n');
+  assert.match(commands[0].command, `keel_out=$(sh -c '/usr/sbin/sshd -t -f "$1"' keel-validate "$tmp" 2>&1 < /dev/null)`);
+  assert.ok(commands[0].command.indexOf('keel_out=') < commands[0].command.indexOf('mv -f "$tmp"'), 'validated before the rename');
+});
+
+test('a hostile path is handed to the validator as one argument: checked, edited, and no canary', async () => {
+  const dir = fresh();
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const path = join(dir, "v $(touch CANARY) `touch CANARY` 'q\" ;touch CANARY");
+    writeFileSync(path, 'A=1\n');
+    const r = await runTask(lineInFile({ path, line: 'B=2', validate: 'sh -n %s && test -s %s' }), new FakeConnection('x', true));
+    assert.is(r.status, 'changed', r.error);
+    assert.is(readFileSync(path, 'utf8'), 'A=1\nB=2\n');
+    assert.is(existsSync(join(dir, 'CANARY')), false);
+  } finally {
+    process.chdir(cwd);
+  }
+});
+
+test('schema: state present needs line, state absent needs regexp or line, validate needs %s', () => {
+  assert.throws(() => lineInFile({ path: '/etc/x' }), /line: is required with state present/);
+  assert.throws(() => lineInFile({ path: '/etc/x', state: 'absent' }), /regexp: state absent needs regexp or line/);
+  assert.throws(() => lineInFile({ path: '/etc/x', line: 'a', validate: 'sshd -t' }), (e: unknown) => e instanceof ValidationError && /validate/.test((e as Error).message));
+  assert.throws(() => lineInFile({ path: '/etc/x', line: 'a', state: 'gone' as never }), (e: unknown) => e instanceof ValidationError);
+  lineInFile({ path: '/etc/x', regexp: '^a', state: 'absent', validate: 'sshd -t -f %s' });
 });
 
 test.run();

@@ -85,3 +85,92 @@ export function aptListsFact(dir: string = APT_LISTS_DIR): Fact<boolean> {
     },
   };
 }
+
+/** What `apt-cache policy` says of one package apt knows: versions as apt prints them, `(none)` when there is none. */
+export interface PackagePolicy {
+  installed: string;
+  candidate: string;
+}
+
+/** `apt-cache policy` for these packages, in the C locale (its headings are translated otherwise). */
+export function aptPolicyCommand(packages: readonly string[]): string {
+  return sh`LC_ALL=C apt-cache policy ${packages}`;
+}
+
+/**
+ * The installed and candidate versions of these packages, from one `apt-cache policy` for all
+ * of them. A package apt has never heard of is left out (apt prints nothing for it).
+ */
+export function aptPolicyFact(packages: readonly string[]): Fact<Record<string, PackagePolicy>> {
+  return {
+    name: `apt policy of ${packages.join(', ')}`,
+    command: () => aptPolicyCommand(packages),
+    parse(r) {
+      if (r.code !== 0) throw new KeelError(`apt-cache policy failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+      return parseAptPolicy(r.stdout, packages);
+    },
+  };
+}
+
+/** Parses `apt-cache policy` output: a `name:` heading, then indented `Installed:` and `Candidate:` lines. */
+export function parseAptPolicy(stdout: string, packages: readonly string[]): Record<string, PackagePolicy> {
+  const out: Record<string, PackagePolicy> = {};
+  let current: Partial<PackagePolicy> & { name?: string } = {};
+  const flush = () => {
+    if (current.name && packages.includes(current.name) && current.installed !== undefined && current.candidate !== undefined) {
+      out[current.name] = { installed: current.installed, candidate: current.candidate };
+    }
+  };
+  for (const line of stdout.split('\n')) {
+    const heading = /^(\S+?)(?::[a-z0-9-]+)?:$/.exec(line);
+    if (heading) {
+      flush();
+      current = { name: heading[1] };
+      continue;
+    }
+    const field = /^\s+(Installed|Candidate):\s*(\S+)\s*$/.exec(line);
+    if (field) current[field[1] === 'Installed' ? 'installed' : 'candidate'] = field[2];
+  }
+  flush();
+  return out;
+}
+
+/**
+ * When apt's lists were last refreshed and when its sources last changed, in the host's clock
+ * (seconds since the epoch, with fractions). `lastUpdate` is the mtime of the lists' `partial/`
+ * directory, which every `apt-get update` touches even when nothing changed (the list files keep
+ * the server's dates); `newestSource` the newest of sources.list, sources.list.d/*.list and
+ * *.sources and the keyrings in /etc/apt/keyrings.
+ */
+export interface AptListsAge {
+  now: number;
+  lastUpdate?: number;
+  newestSource?: number;
+}
+
+/**
+ * The lists' age, read with the paths apt itself is configured with (`apt-config shell`, so an
+ * APT_CONFIG of the host counts). The same command for every task: read once per host.
+ */
+export function aptListsAgeFact(): Fact<AptListsAge> {
+  return {
+    name: 'age of the apt lists',
+    command: () =>
+      [
+        'eval "$(apt-config shell L Dir::State::Lists/d S Dir::Etc::SourceList/f P Dir::Etc::SourceParts/d E Dir::Etc/d)"',
+        'date +%s.%N',
+        'stat -c %.9Y "${L}partial" 2>/dev/null || echo none',
+        'echo "$(stat -c %.9Y "$S" "$P"*.list "$P"*.sources "${E}keyrings/"* 2>/dev/null | sort -n | tail -n 1)"',
+        'echo end',
+      ].join('; '),
+    parse(r) {
+      const lines = r.stdout.split('\n');
+      const [now, last, newest, end] = lines;
+      const num = (s: string | undefined) => (s !== undefined && /^\d+(\.\d+)?$/.test(s.trim()) ? Number(s.trim()) : undefined);
+      if (end?.trim() !== 'end' || num(now) === undefined || (last?.trim() !== 'none' && num(last) === undefined)) {
+        throw new KeelError(`cannot tell the age of the apt lists (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim() || 'no output'}`);
+      }
+      return { now: num(now)!, lastUpdate: num(last), newestSource: num(newest) };
+    },
+  };
+}

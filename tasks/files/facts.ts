@@ -73,3 +73,123 @@ export function parentDir(path: string): string {
   const i = path.replace(/\/+$/, '').lastIndexOf('/');
   return i <= 0 ? '/' : path.slice(0, i);
 }
+
+/** What kind of thing a path is, as `lstat` sees it (a link is a link, whatever it points to). */
+export type PathType = 'file' | 'directory' | 'link' | 'other' | 'absent';
+
+/** The attributes wanted of every entry below a directory (`recurse`), as the path fact compares them. */
+export interface TreeAttributes {
+  owner?: string;
+  group?: string;
+  mode?: string;
+}
+
+export interface PathState {
+  type: PathType;
+  parentExists: boolean;
+  /** The path's own mode, owner and group (a link's own, not its target's). */
+  mode?: string;
+  owner?: string;
+  group?: string;
+  /** A link's target, exactly as stored (`readlink`). */
+  target?: string;
+  /** What a link resolves to: its type (`absent` when it dangles) and that entry's attributes. */
+  resolved?: { type: Exclude<PathType, 'link'>; mode?: string; owner?: string; group?: string };
+  /** A directory (or a link to one): whether it holds no entry. */
+  empty?: boolean;
+  /**
+   * With `recurse` asked: how many entries below the directory (links excluded, as chmod and
+   * chown -R leave them) differ from the wanted owner, group and mode.
+   */
+  below?: { owner: number; group: number; mode: number };
+}
+
+/**
+ * A path's type (file, directory, link with its target and what it resolves to, other, absent),
+ * its mode, owner and group, whether a directory is empty and, when `recurse` gives wanted
+ * attributes, how many entries below differ from them: one read-only command.
+ */
+export function pathFact(path: string, recurse?: TreeAttributes): Fact<PathState> {
+  const wanted = recurse && (recurse.owner || recurse.group || recurse.mode) ? recurse : undefined;
+  return {
+    name: `path ${path}`,
+    command: () => pathCommand(path, wanted),
+    parse(r) {
+      if (r.code !== 0) throw new KeelError(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
+      return parsePathState(path, r.stdout);
+    },
+  };
+}
+
+function pathCommand(path: string, recurse: TreeAttributes | undefined): string {
+  // One line per field; `set -e` makes a failed stat (a directory that cannot be searched) an error.
+  const attrs = (key: string, follow: boolean) =>
+    sh`printf '%s ' ${key}; `.concat(follow ? sh`stat -L -c '%a %U %G' -- ${path}` : sh`stat -c '%a %U %G' -- ${path}`);
+  // `find -H` follows the path itself when it is a link (as `[ -d ]` does), never a link below it.
+  const dir = [sh`printf 'empty %s\n' "$(find -H ${path} -mindepth 1 -maxdepth 1 -print -quit | wc -l)"`];
+  if (recurse) {
+    dir.push(
+      sh`find -H ${path} -mindepth 1 ! -type l -printf '%u %g %m\n' | awk -v u=${recurse.owner ?? ''} -v g=${recurse.group ?? ''} -v m=${normaliseMode(recurse.mode) ?? ''} `.concat(
+        `'BEGIN { a = 0; b = 0; c = 0 } { if (u != "" && $1 != u) a++; if (g != "" && $2 != g) b++; if (m != "" && $3 != m) c++ } END { print "below", a, b, c }'`,
+      ),
+    );
+  }
+  return [
+    'set -e',
+    sh`if [ -L ${path} ]; then`,
+    '  echo type link',
+    `  ${attrs('attrs', false)}`,
+    sh`  if [ -d ${path} ]; then`,
+    `    ${attrs('resolved directory', true)}`,
+    ...dir.map((l) => `    ${l}`),
+    sh`  elif [ -f ${path} ]; then`,
+    `    ${attrs('resolved file', true)}`,
+    sh`  elif [ -e ${path} ]; then`,
+    `    ${attrs('resolved other', true)}`,
+    '  else echo resolved absent; fi',
+    // Last, as everything after `target ` is the target (it may hold any byte but NUL).
+    "  printf 'target '",
+    sh`  readlink -- ${path}`,
+    sh`elif [ -d ${path} ]; then`,
+    '  echo type directory',
+    `  ${attrs('attrs', false)}`,
+    ...dir.map((l) => `  ${l}`),
+    sh`elif [ -f ${path} ]; then`,
+    '  echo type file',
+    `  ${attrs('attrs', false)}`,
+    sh`elif [ -e ${path} ]; then`,
+    '  echo type other',
+    `  ${attrs('attrs', false)}`,
+    sh`elif [ -d ${parentDir(path)} ]; then echo type absent; else echo type noparent; fi`,
+  ].join('\n');
+}
+
+export function parsePathState(path: string, stdout: string): PathState {
+  const at = stdout.indexOf('\ntarget ');
+  const head = at < 0 ? stdout : stdout.slice(0, at);
+  const target = at < 0 ? undefined : stdout.slice(at + '\ntarget '.length).replace(/\n$/, '');
+  const fields = new Map<string, string[]>();
+  for (const line of head.split('\n')) {
+    const [key, ...rest] = line.trim().split(' ');
+    if (key) fields.set(key, rest);
+  }
+  const type = fields.get('type')?.[0];
+  if (type === 'absent') return { type: 'absent', parentExists: true };
+  if (type === 'noparent') return { type: 'absent', parentExists: false };
+  if (type !== 'file' && type !== 'directory' && type !== 'link' && type !== 'other') {
+    throw new KeelError(`cannot read ${path}: unexpected output ${JSON.stringify(stdout.slice(0, 200))}`);
+  }
+  const [mode, owner, group] = fields.get('attrs') ?? [];
+  const state: PathState = { type, parentExists: true, mode: normaliseMode(mode), owner, group };
+  const resolved = fields.get('resolved');
+  if (type === 'link') {
+    state.target = target;
+    const [rtype, rmode, rowner, rgroup] = resolved ?? ['absent'];
+    state.resolved = { type: rtype as Exclude<PathType, 'link'>, mode: normaliseMode(rmode), owner: rowner, group: rgroup };
+  }
+  const empty = fields.get('empty');
+  if (empty) state.empty = empty[0] === '0';
+  const below = fields.get('below');
+  if (below) state.below = { owner: Number(below[0]), group: Number(below[1]), mode: Number(below[2]) };
+  return state;
+}

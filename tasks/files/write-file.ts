@@ -3,7 +3,7 @@ import { createTwoFilesPatch } from 'diff';
 import { defineTask } from '../../lib/task';
 import type { Change } from '../../lib/types';
 import { FileMode, FilePath, PosixName } from '../params';
-import { atomicWriteScript, attributeScript, type FileAttributes } from './atomic-write';
+import { atomicWriteScript, attributeScript, type FileAttributes, ValidateCommand } from './atomic-write';
 import { fileFact, type FileState, normaliseMode, sha } from './facts';
 
 export const WriteFileParams = Type.Object(
@@ -16,15 +16,22 @@ export const WriteFileParams = Type.Object(
     group: Type.Optional(PosixName),
     /** The content is secret: never shown in --diff, -v, reports or errors. */
     secret: Type.Optional(Type.Boolean()),
+    /**
+     * Shell code that checks the new content before it is installed, `%s` standing for the
+     * temporary file: `sshd -t -f %s`. Rejected content is never installed (the task fails with
+     * the validator's output). Not run when only mode, owner or group change.
+     */
+    validate: Type.Optional(ValidateCommand),
   },
   { additionalProperties: false },
 );
 
 /** Either the whole file is written, or only its attributes are set. */
-export type WriteFilePlan = { write: true; content: string; attrs: FileAttributes } | { write: false; attrs: FileAttributes };
+export type WriteFilePlan = { write: true; content: string; attrs: FileAttributes; validate?: string } | { write: false; attrs: FileAttributes };
 
 /**
- * A whole file with exactly this content (and mode, owner, group), written atomically.
+ * A whole file with exactly this content (and mode, owner, group), written atomically; with
+ * `validate`, only content the validator accepts is installed.
  *
  * @example writeFile({ path: '/etc/default/corosync', content: 'START=yes\n' }, { notify: ['restart corosync'] })
  */
@@ -39,12 +46,12 @@ export const writeFile = defineTask({
     const whole = changes.some((c) => c.field === 'content' || c.field === 'file');
     const diff = whole && !p.secret ? createTwoFilesPatch(p.path, p.path, file.content ?? '', p.content, file.exists ? 'current' : '(absent)', 'desired') : undefined;
     const plan: WriteFilePlan = whole
-      ? { write: true, content: p.content, attrs: { mode: p.mode, owner: p.owner, group: p.group } }
+      ? { write: true, content: p.content, attrs: { mode: p.mode, owner: p.owner, group: p.group }, ...(p.validate ? { validate: p.validate } : {}) }
       : { write: false, attrs: changedAttributes(file, p) };
     return { changes, diff, plan, ok: `${p.path} has the desired content`, dependsOn: file.parentExists ? undefined : 'its directory does not exist yet' };
   },
   async apply(ctx, plan, p) {
-    if (plan.write) await ctx.run(atomicWriteScript(p.path, plan.attrs), { stdin: plan.content, what: `write ${p.path}` });
+    if (plan.write) await ctx.run(atomicWriteScript(p.path, plan.attrs, undefined, plan.validate), { stdin: plan.content, what: `write ${p.path}` });
     else await ctx.run(attributeScript(p.path, plan.attrs), { what: `set attributes of ${p.path}` });
   },
 });

@@ -1,4 +1,4 @@
-/** Services: running or stopped now (service), started at boot or not (rcEnable, rcDisable), and the facts they read. */
+/** Services: running or stopped now (service), started at boot or not (rcEnable, rcDisable), systemd units (systemdUnit), and the facts they read. */
 export {
   BOOT_RUNLEVELS,
   type BootState,
@@ -17,3 +17,4 @@ export {
 } from './facts';
 export { type BootPlan, rcDisable, rcEnable, RcParams } from './boot';
 export { service, ServiceParams, type ServicePlan } from './service';
+export { systemdUnit, SystemdUnitParams, type SystemdUnitPlan } from './systemd-unit';

@@ -19,6 +19,7 @@
 import { accessSync, constants, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
+import { isMap, parseDocument } from 'yaml';
 import { buildInventory, type HostSpec, type Inventory, type InventoryListing, type InventorySpec } from '../inventory';
 import { parseIniInventory } from './ini';
 import { displayPath, fail, InventoryModel, type VarsLayer, type Where } from './model';
@@ -58,7 +59,8 @@ function readFile(file: string, model: InventoryModel): void {
   if (text.startsWith('#!') && isExecutable(file)) {
     fail({ file, line: 1 }, 'dynamic inventory scripts are not supported: keel reads static INI and YAML inventories');
   }
-  if (YAML_EXTENSIONS.includes(ext)) parseYamlInventory(text, file, model);
+  // Like Ansible, a file without extension is YAML when it reads as a YAML mapping, else INI.
+  if (YAML_EXTENSIONS.includes(ext) || (ext === '' && looksLikeYamlMapping(text))) parseYamlInventory(text, file, model);
   else if (ext === '.toml') fail({ file }, 'TOML inventories are not supported: keel reads INI and YAML inventories');
   else parseIniInventory(text, file, model);
 }
@@ -257,4 +259,9 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
   if (becomePassword) spec.becomePassword = str(becomePassword);
   spec.vars = vars;
   return spec;
+}
+
+function looksLikeYamlMapping(text: string): boolean {
+  const doc = parseDocument(text, { version: '1.1' });
+  return doc.errors.length === 0 && isMap(doc.contents);
 }

@@ -85,6 +85,7 @@ test('an inventory directory: every file (subdirectories too), group_vars/ and h
   assert.equal(inv.groups.app, ['app1.internal', 'app2.internal', 'app3.internal']);
   assert.equal(inv.groups.workers, ['worker01.internal', 'worker02.internal', 'worker03.internal']);
   assert.is(inv.groups.ignored, undefined, '*.ini files in a directory are skipped, as by Ansible');
+  assert.is(host(inv, 'lb2.internal').vars.p_host, 'yaml-without-extension', 'a file without extension that is a YAML mapping is YAML');
   assert.is(host(inv, 'app2.internal').vars.p_host, 'host-file');
   assert.is(host(inv, 'app1.internal').vars.p_dir_files, 'local');
   assert.is(host(inv, 'app1.internal').connection.becomePassword, 's3cret-pass');

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError, ValidationError, type FieldProblem } from './errors';
-import { registerSecret } from './secrets';
+import { REDACTED, registerSecret } from './secrets';
 import type { HostView, InventoryView } from './types';
 import { toProblems } from './validate';
 import Ajv from 'ajv';
@@ -266,12 +266,15 @@ function listingOf(inv: InventorySpec, hosts: ResolvedHost[]): InventoryListing 
       ansible_port: set('port'),
       ansible_user: set('user'),
       ansible_ssh_private_key_file: set('keyFile'),
-      ansible_password: set('password'),
+      ansible_password: set('password') === undefined ? undefined : REDACTED,
       ansible_become: set('become'),
-      ansible_become_password: set('becomePassword'),
+      ansible_become_password: set('becomePassword') === undefined ? undefined : REDACTED,
       ansible_connection: set('connection'),
     };
-    hostvars[h.name] = { ...h.vars, ...Object.fromEntries(Object.entries(connection).filter(([, v]) => v !== undefined)) };
+    const vars: Record<string, unknown> = { ...h.vars };
+    // Secrets are never shown, however short (redact() leaves values under 4 characters alone).
+    for (const key of inv.secretVars ?? []) if (Object.hasOwn(vars, key)) vars[key] = REDACTED;
+    hostvars[h.name] = { ...vars, ...Object.fromEntries(Object.entries(connection).filter(([, v]) => v !== undefined)) };
   }
   return { groups: listed, hostvars };
 }

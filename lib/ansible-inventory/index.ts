@@ -21,6 +21,7 @@ import { homedir } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { buildInventory, type HostSpec, type Inventory, type InventoryListing, type InventorySpec } from '../inventory';
+import { REDACTED } from '../secrets';
 import { parseIniInventory } from './ini';
 import { displayPath, fail, InventoryModel, type VarsLayer, type Where } from './model';
 import { VarsFiles } from './vars-files';
@@ -136,7 +137,9 @@ function resolveAnsibleInventory(model: InventoryModel, files: VarsFiles, extraV
       files.host(host.name),
     ];
     const merged = merge(layers);
-    hostvars[host.name] = merged.values;
+    hostvars[host.name] = { ...merged.values };
+    // Passwords are never shown, whatever their type or length.
+    for (const key of [...PASSWORD, ...BECOME_PASSWORD]) if (Object.hasOwn(hostvars[host.name], key)) hostvars[host.name][key] = REDACTED;
     const withExtra = merge([merged, extra]);
     hosts[host.name] = toHostSpec(host.name, withExtra);
   }

@@ -32,6 +32,7 @@ const spec = {
   groups: { cluster: { hosts: ['n1'], children: ['web'], vars: { role: 'cluster' } }, web: { hosts: ['n2'] }, empty: {} },
   vars: { site: 'lab' },
 };
+const withSecret = { ...spec, hosts: { n1: { vars: { pin: '42' } } }, groups: {}, secretVars: ['pin'] };
 
 let scratch: string;
 test.before(() => {
@@ -59,6 +60,7 @@ test('a TypeScript inventory lists as ansible-inventory would: all, ungrouped, c
     ['@all:', '  |--@ungrouped:', '  |  |--stray', '  |--@cluster:', '  |  |--@web:', '  |  |  |--n2', '  |  |--n1', '  |--@empty:'].join('\n'),
   );
   assert.is(graphText(listing, 'web'), '@web:\n  |--n2');
+  assert.equal(buildInventory(withSecret).listing!.hostvars.n1, { site: 'lab', pin: '[secret]', ansible_user: 'admin', ansible_become: true }, 'secretVars, even short ones');
 });
 
 test('keel inventory --list / --graph / --host on a .ts inventory, JSON with sorted keys and 4 spaces', async () => {

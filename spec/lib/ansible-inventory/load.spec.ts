@@ -92,6 +92,14 @@ test('an inventory directory: every file (subdirectories too), group_vars/ and h
   assert.is(redact('sudo password s3cret-pass'), 'sudo password [secret]', 'ansible_become_password is a secret');
 });
 
+test('passwords never show in the listing, whatever their type or length', () => {
+  const dir = tree('passwords', { 'hosts.ini': '[g]\nh1 ansible_password=123 ansible_become_pass=ab\n' });
+  const inv = loadAnsibleInventory(join(dir, 'hosts.ini'));
+  assert.is(host(inv, 'h1').connection.password, '123', 'a number is read as the text it was');
+  assert.is(host(inv, 'h1').connection.becomePassword, 'ab');
+  assert.equal(inv.listing!.hostvars.h1, { ansible_password: '[secret]', ansible_become_pass: '[secret]' });
+});
+
 test('-e beats everything, replaces whole values, and can set the connection', () => {
   const inv = loadAnsibleInventory(join(fixtures, 'ini', 'hosts.ini'), { p_host: 'cli', settings: { only: 1 }, ansible_user: 'cliuser' });
   const w1 = host(inv, 'web01.example.com');

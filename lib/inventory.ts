@@ -134,6 +134,7 @@ export interface InventorySource {
 }
 
 const ANSIBLE_FILE = /\.(ini|ya?ml|json)$/;
+const MODULE_FILE = /\.[cm]?[jt]s$/;
 
 /**
  * `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path to a
@@ -143,7 +144,7 @@ const ANSIBLE_FILE = /\.(ini|ya?ml|json)$/;
  */
 export function resolveInventorySource(arg: string): InventorySource {
   const path = isAbsolute(arg) ? arg : resolve(arg);
-  if (arg.endsWith('.ts') || arg.endsWith('.js')) return { kind: 'typescript', path };
+  if (MODULE_FILE.test(arg)) return { kind: 'typescript', path };
   if (!arg.includes('/') && !ANSIBLE_FILE.test(arg)) {
     for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
       for (const ext of ['.ts', '.js']) {

@@ -109,6 +109,7 @@ export class InventoryModel {
     const p = this.groups.get(parent)!;
     const c = this.groups.get(child)!;
     if (parent === child) fail(where, `group "${child}" cannot be a child of itself`);
+    if (child === 'all') fail(where, `group "all" cannot be a child of another group`);
     if (p.children.includes(child)) return;
     if (this.ancestors(parent).has(child)) {
       fail(where, `adding group "${child}" as a child of "${parent}" creates a loop`);

@@ -85,6 +85,7 @@ test('errors name the file and line', () => {
     ['[web]\nweb[3:1]\n', '/inv/hosts.ini:2: host range must have begin <= end'],
     ['[web]\nh1:\n', '/inv/hosts.ini:2: host pattern "h1:" ends in ":"'],
     ['[a:children]\nb\n[b:children]\na\n', '/inv/hosts.ini:4: adding group "a" as a child of "b" creates a loop'],
+    ['[web:children]\nall\n', '/inv/hosts.ini:2: group "all" cannot be a child of another group'],
     ['[web]\nbad/name\n', '/inv/hosts.ini:2: host name "bad/name" is not valid in keel'],
   ];
   for (const [text, message] of cases) {

@@ -20,7 +20,7 @@ export interface CliOptions {
 
 export const USAGE = `usage: npx ts-node playbooks/NAME.ts -i INVENTORY [options]
 
-  -i, --inventory NAME|PATH   inventories/NAME.ts, or a path to an inventory file
+  -i, --inventory NAME|PATH   inventories/NAME.ts, a .ts file, or an Ansible .ini/.yml/.yaml file or directory
       --check                 change nothing; report what would change (exit 4 on drift)
       --diff                  show unified diffs of files and field-by-field changes
   -l, --limit PATTERN         only these hosts (group, host, a:b, !x, &y, globs)

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError, ValidationError, type FieldProblem } from './errors';
-import { registerSecret } from './secrets';
+import { REDACTED, registerSecret } from './secrets';
 import type { HostView, InventoryView } from './types';
 import { toProblems } from './validate';
 import Ajv from 'ajv';
@@ -60,6 +60,16 @@ export interface ResolvedHost extends HostView {
 export interface Inventory {
   hosts: ResolvedHost[];
   groups: Record<string, string[]>;
+  /** The inventory as `keel inventory` shows it, in the shape of `ansible-inventory --list`. */
+  listing?: InventoryListing;
+}
+
+/** Groups as Ansible has them (`all` and `ungrouped` included) and each host's vars. */
+export interface InventoryListing {
+  /** In the order Ansible shows them; `hosts` are the group's own, `children` its direct subgroups. */
+  groups: { name: string; hosts: string[]; children: string[] }[];
+  /** Merged vars per host, connection settings as Ansible's names (ansible_host, ansible_port, ...). */
+  hostvars: Record<string, Record<string, unknown>>;
 }
 
 const name = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' } as const;
@@ -117,21 +127,49 @@ const inventorySchema = {
 const ajv = new Ajv({ allErrors: true, strict: true });
 const checkInventory = ajv.compile(inventorySchema);
 
-/** `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path works too. */
-function resolveInventoryPath(arg: string): string {
-  if (arg.includes('/') || arg.endsWith('.ts') || arg.endsWith('.js')) return isAbsolute(arg) ? arg : resolve(arg);
-  for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
-    for (const ext of ['.ts', '.js']) {
-      const p = join(dir, arg + ext);
-      if (existsSync(p)) return p;
-    }
-  }
-  throw new UsageError(`no inventory named "${arg}": looked for inventories/${arg}.ts`);
+/** What `-i` names: a TypeScript inventory module, or an Ansible inventory file or directory. */
+export interface InventorySource {
+  kind: 'typescript' | 'ansible';
+  path: string;
 }
 
-/** Loads an inventory module (default export: a spec, or a function returning one). */
+const ANSIBLE_FILE = /\.(ini|ya?ml|json)$/;
+const MODULE_FILE = /\.[cm]?[jt]s$/;
+
+/**
+ * `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path to a
+ * .ts or .js file works too. Anything else is an Ansible inventory: `-i hosts.ini`,
+ * `-i hosts.yml`, `-i inventory/` (a directory), `-i hosts` (an INI file without extension,
+ * when there is no inventories/hosts.ts).
+ */
+export function resolveInventorySource(arg: string): InventorySource {
+  const path = isAbsolute(arg) ? arg : resolve(arg);
+  if (MODULE_FILE.test(arg)) return { kind: 'typescript', path };
+  if (!arg.includes('/') && !ANSIBLE_FILE.test(arg)) {
+    for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
+      for (const ext of ['.ts', '.js']) {
+        const p = join(dir, arg + ext);
+        if (existsSync(p)) return { kind: 'typescript', path: p };
+      }
+    }
+    if (!existsSync(path)) throw new UsageError(`no inventory named "${arg}": looked for inventories/${arg}.ts and ./${arg}`);
+  }
+  if (!existsSync(path)) throw new UsageError(`inventory not found: ${arg}`);
+  return { kind: 'ansible', path };
+}
+
+/**
+ * Loads an inventory: a TypeScript module (default export: a spec, or a function returning one),
+ * or an Ansible INI or YAML inventory (lib/ansible-inventory).
+ */
 export async function loadInventory(arg: string, extraVars: Record<string, unknown> = {}): Promise<Inventory> {
-  const file = resolveInventoryPath(arg);
+  const source = resolveInventorySource(arg);
+  if (source.kind === 'ansible') {
+    // Loaded here, off the start-up path of TypeScript inventories.
+    const { loadAnsibleInventory } = require('./ansible-inventory') as typeof import('./ansible-inventory');
+    return loadAnsibleInventory(source.path, extraVars);
+  }
+  const file = source.path;
   if (!existsSync(file)) throw new UsageError(`inventory file not found: ${file}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file);
@@ -203,7 +241,43 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
   );
   view.hosts = hosts.map(({ name, address, groups: g, vars }) => ({ name, address, groups: g, vars }));
   view.groups = groupLists;
-  return { hosts, groups: groupLists };
+  return { hosts, groups: groupLists, listing: listingOf(inv, hosts) };
+}
+
+/**
+ * A TypeScript inventory as Ansible would show it: parentless groups under `all`, hosts in no
+ * group under `ungrouped`, connection settings under Ansible's names.
+ */
+function listingOf(inv: InventorySpec, hosts: ResolvedHost[]): InventoryListing {
+  const groups = inv.groups ?? {};
+  const isChild = new Set(Object.values(groups).flatMap((g) => g.children ?? []));
+  const grouped = new Set(Object.values(groups).flatMap((g) => g.hosts ?? []));
+  const listed: InventoryListing['groups'] = [
+    { name: 'all', hosts: [], children: ['ungrouped', ...Object.keys(groups).filter((g) => !isChild.has(g))] },
+    { name: 'ungrouped', hosts: hosts.map((h) => h.name).filter((h) => !grouped.has(h)), children: [] },
+    ...Object.entries(groups).map(([name, g]) => ({ name, hosts: [...new Set(g.hosts ?? [])], children: [...new Set(g.children ?? [])] })),
+  ];
+  const hostvars: InventoryListing['hostvars'] = {};
+  for (const h of hosts) {
+    const spec = inv.hosts[h.name];
+    const d = inv.defaults ?? {};
+    const set = <K extends keyof ConnectionSpec>(k: K) => (spec[k] !== undefined ? spec[k] : d[k as keyof typeof d]) as ConnectionSpec[K];
+    const connection: Record<string, unknown> = {
+      ansible_host: spec.address,
+      ansible_port: set('port'),
+      ansible_user: set('user'),
+      ansible_ssh_private_key_file: set('keyFile'),
+      ansible_password: set('password') === undefined ? undefined : REDACTED,
+      ansible_become: set('become'),
+      ansible_become_password: set('becomePassword') === undefined ? undefined : REDACTED,
+      ansible_connection: set('connection'),
+    };
+    const vars: Record<string, unknown> = { ...h.vars };
+    // Secrets are never shown, however short (redact() leaves values under 4 characters alone).
+    for (const key of inv.secretVars ?? []) if (Object.hasOwn(vars, key)) vars[key] = REDACTED;
+    hostvars[h.name] = { ...vars, ...Object.fromEntries(Object.entries(connection).filter(([, v]) => v !== undefined)) };
+  }
+  return { groups: listed, hostvars };
 }
 
 /** The hosts of a group as a role sees them: `hostsOf(host, 'cluster')` for a cluster's node list. */

@@ -1,6 +1,5 @@
 import pLimit from 'p-limit';
-import { SshConnection } from './connection/ssh';
-import { LocalConnection } from './connection/local';
+import { openConnection } from './connect';
 import { describeError } from './errors';
 import { executeTask } from './execute';
 import { ExitCode } from './exit-codes';
@@ -20,7 +19,7 @@ export interface RunOptions {
   verbose?: (host: string, line: string) => void;
   /** Aborted on SIGINT: no new task starts. */
   signal?: AbortSignal;
-  /** For tests: open connections some other way. */
+  /** Opens a host's connection: the command line passes a prepared lib/connect.ts Connector, tests a fake. */
   connect?: (host: ResolvedHost) => Promise<Connection>;
 }
 
@@ -276,21 +275,3 @@ export function exitCodeFor(recap: Record<string, HostRecap>, check: boolean, in
   if (check && all.some((r) => r.wouldChange > 0)) return ExitCode.drift;
   return ExitCode.ok;
 }
-
-async function openConnection(host: ResolvedHost, options: RunOptions): Promise<Connection> {
-  const c = host.connection;
-  if (c.connection === 'local') return new LocalConnection(host.name);
-  return SshConnection.open({
-    name: host.name,
-    address: host.address,
-    port: c.port,
-    user: c.user,
-    keyFile: c.keyFile,
-    password: c.password,
-    become: c.become,
-    becomePassword: c.becomePassword,
-    hostKeys: { file: c.knownHostsFile, acceptNew: options.acceptNewHostKeys ?? false },
-    connectTimeoutMs: c.connectTimeoutSeconds * 1000,
-  });
-}
-

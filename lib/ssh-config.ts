@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import SSHConfig from 'ssh-config';
 import { UsageError } from './errors';
 
@@ -56,11 +56,16 @@ export function loadSshConfig(explicitFile?: string): SshConfig {
   return parseSshConfig(text, file);
 }
 
-export function parseSshConfig(text: string, file = 'ssh config'): SshConfig {
-  checkLines(text, file);
+/**
+ * Parses ssh config text. `Include` is followed as OpenSSH does (relative paths from `base`,
+ * ~/.ssh for a user's config; globs; at most 16 deep; no match is no error).
+ */
+export function parseSshConfig(text: string, file = 'ssh config', base = join(homedir(), '.ssh')): SshConfig {
+  const lines = expandIncludes(text, file, base, 0);
+  checkLines(lines);
   let parsed: SSHConfig;
   try {
-    parsed = SSHConfig.parse(text);
+    parsed = SSHConfig.parse(lines.map((l) => l.text).join('\n'));
   } catch (err) {
     throw new UsageError(`ssh config ${file}: cannot parse it: ${(err as Error).message}`);
   }
@@ -68,21 +73,97 @@ export function parseSshConfig(text: string, file = 'ssh config'): SshConfig {
   return { file, compute: (name) => parsed.compute(name, { ignoreCase: true, matchExec: false }) };
 }
 
+interface SourceLine {
+  text: string;
+  file: string;
+  line: number;
+}
+
+const MAX_INCLUDE_DEPTH = 16;
+
+/**
+ * The config with every Include replaced by the files it names. An Include inside a Host or
+ * Match block applies there; after the included lines the enclosing block (or, at the top, the
+ * part of the file before any block: `Host *`) is re-opened, so the lines after the Include
+ * keep the condition they had, even when the included file has blocks of its own.
+ */
+function expandIncludes(text: string, file: string, base: string, depth: number): SourceLine[] {
+  if (depth > MAX_INCLUDE_DEPTH) throw new UsageError(`ssh config ${file}: Include nested more than ${MAX_INCLUDE_DEPTH} deep (a loop?)`);
+  const out: SourceLine[] = [];
+  let header: SourceLine | undefined;
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const here = { text: raw, file, line: i + 1 };
+    const m = /^\s*include(?:\s*=\s*|\s+)(.*)$/i.exec(raw);
+    if (!m || !m[1].trim()) {
+      if (/^\s*(host|match)(\s|=)/i.test(raw)) header = here;
+      out.push(here);
+      return;
+    }
+    let opensBlocks = false;
+    for (const word of m[1].match(/"[^"]*"|\S+/g) ?? []) {
+      const pattern = word.replace(/^"(.*)"$/, '$1').replace(/^~(?=\/|$)/, homedir());
+      for (const f of globFiles(isAbsolute(pattern) ? pattern : join(base, pattern))) {
+        let t: string;
+        try {
+          t = readFileSync(f, 'utf8');
+        } catch (err) {
+          throw new UsageError(`ssh config ${file}: line ${i + 1}: Include ${f}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        }
+        const lines = expandIncludes(t, f, base, depth + 1);
+        opensBlocks ||= lines.some((l) => /^\s*(host|match)(\s|=)/i.test(l.text));
+        out.push(...lines);
+      }
+    }
+    if (opensBlocks) out.push(header ?? { text: 'Host *', file, line: i + 1 });
+  });
+  return out;
+}
+
+/** The files a glob(3) pattern names (`*`, `?` and `[...]` in any component), sorted; none is no error. */
+function globFiles(pattern: string): string[] {
+  const parts = pattern.split('/').filter((p, i) => p || i === 0);
+  let paths = [parts[0] === '' ? '/' : parts[0]];
+  for (const part of parts.slice(1)) {
+    if (!/[*?[]/.test(part)) {
+      paths = paths.map((p) => join(p, part));
+      continue;
+    }
+    const re = new RegExp('^' + part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+    paths = paths.flatMap((p) => {
+      try {
+        return readdirSync(p)
+          .filter((e) => re.test(e) && (!e.startsWith('.') || part.startsWith('.')))
+          .sort()
+          .map((e) => join(p, e));
+      } catch {
+        return [];
+      }
+    });
+  }
+  return paths.filter((p) => {
+    try {
+      return statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * The package accepts almost any text; OpenSSH does not. Every line must be empty, a comment,
  * or `Keyword value` / `Keyword=value` with a keyword made of letters (and digits).
  */
-function checkLines(text: string, file: string): void {
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
+function checkLines(lines: SourceLine[]): void {
+  for (const { text, file, line: n } of lines) {
+    const line = text.trim();
+    if (!line || line.startsWith('#')) continue;
     const m = /^([^\s=]+)(?:\s*=\s*|\s+)(.*)$/.exec(line);
     const keyword = m?.[1] ?? line;
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(keyword)) {
-      throw new UsageError(`ssh config ${file}: line ${i + 1}: "${printable(line)}" is not a "Keyword value" line`);
+      throw new UsageError(`ssh config ${file}: line ${n}: "${printable(line)}" is not a "Keyword value" line`);
     }
-    if (!m || !m[2].trim()) throw new UsageError(`ssh config ${file}: line ${i + 1}: ${keyword} has no value`);
-  });
+    if (!m || !m[2].trim()) throw new UsageError(`ssh config ${file}: line ${n}: ${keyword} has no value`);
+  }
 }
 
 function printable(s: string): string {

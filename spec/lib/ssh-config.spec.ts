@@ -225,6 +225,45 @@ test('the jump hosts use the target\'s known_hosts policy: every hop is checked 
   assert.is(p.target.hostKeys.file, '/kh/file');
 });
 
+test('Include: relative to ~/.ssh (here: the base given), globs sorted, at the top and inside a Host block', () => {
+  const base = join(dir, 'include-base');
+  mkdirSync(join(base, 'conf.d'), { recursive: true });
+  writeFileSync(join(base, 'conf.d', '20-db.conf'), 'Host db\n  HostName 198.18.7.20\n  Port 2020\n');
+  writeFileSync(join(base, 'conf.d', '10-web.conf'), 'Host web\n  HostName 198.18.7.10\n');
+  writeFileSync(join(base, 'conf.d', 'ignored.txt'), 'Host web\n  HostName wrong\n');
+  writeFileSync(join(base, 'users'), 'User included-user\n');
+  const cfg = parseSshConfig(
+    [
+      'Include conf.d/*.conf',
+      // After an Include whose files open blocks, this line applies to every host again, as in OpenSSH.
+      'Port 2200',
+      'Host web',
+      '  Include users',
+      '  IdentityFile /k/web',
+      'Include /nonexistent/*.conf',
+    ].join('\n'),
+    '/main/config',
+    base,
+  );
+  const web = lookupSshHost(cfg, 'web');
+  assert.is(web.hostName, '198.18.7.10');
+  assert.is(web.user, 'included-user', 'an Include inside "Host web" applies to web');
+  assert.equal(web.identityFiles, ['/k/web'], 'the Host web block goes on after its Include');
+  assert.is(web.port, 2200);
+  assert.is(lookupSshHost(cfg, 'db').port, 2020);
+  assert.is(lookupSshHost(cfg, 'db').user, undefined, 'the Include inside Host web does not leak to db');
+  assert.is(lookupSshHost(cfg, 'other').port, 2200);
+});
+
+test('Include: a problem in an included file names that file and its line; a loop ends', () => {
+  const base = join(dir, 'include-bad');
+  mkdirSync(base);
+  writeFileSync(join(base, 'bad'), '# fine\nHost x\n  Port\n');
+  assert.is(usageError(() => parseSshConfig('Include bad\n', '/main', base)), `ssh config ${join(base, 'bad')}: line 3: Port has no value`);
+  writeFileSync(join(base, 'self'), 'Include self\n');
+  assert.match(usageError(() => parseSshConfig('Include self\n', '/main', base)), 'Include nested more than 16 deep');
+});
+
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

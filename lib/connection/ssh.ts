@@ -132,6 +132,12 @@ export class SshConnection implements Connection {
             if (isTarget) this.lost = new UnreachableError(t.name, `connection lost: ${err.message}`);
             return;
           }
+          // An agent that cannot be reached (a stale SSH_AUTH_SOCK): ssh2 goes on with the next method.
+          if (err.level === 'agent') {
+            const i = tried.indexOf('ssh-agent');
+            if (i >= 0) tried[i] = `ssh-agent (${err.message})`;
+            return;
+          }
           if (hostKeyError) return reject(hostKeyError);
           reject(fail(explainConnectError(err, e, t.connectTimeoutMs, tried)));
         })

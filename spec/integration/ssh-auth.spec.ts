@@ -18,7 +18,7 @@ const PLAYBOOK = join(__dirname, 'fixtures', 'engine-playbook.ts');
 const BECOME_PLAYBOOK = join(__dirname, 'fixtures', 'become-user-playbook.ts');
 const TTY_PASSPHRASE = 'Tty-Secret-42';
 const BECOME_USER = 'keelbuser';
-const TESTS = 8;
+const TESTS = 9;
 let dir: string;
 let sshd: LabSshd;
 let agent: ChildProcess | undefined;
@@ -92,6 +92,12 @@ if (reason) {
     assert.ok(ed >= 0, `the ed25519 key was offered:\n${log}`);
     assert.ok(rsa > ed, 'and before the RSA key was accepted');
     assert.match(log.slice(rsa), fp(key('authorized_rsa')));
+  });
+
+  test('a stale SSH_AUTH_SOCK (no agent there) does not stop the default keys from being tried', async () => {
+    const h = home('stale', { id_rsa: key('authorized_rsa') });
+    const r = await runCli(PLAYBOOK, ['-i', inventory('stale', {}), '-F', emptyConfig()], { ...baseEnv(h), SSH_AUTH_SOCK: join(dir, 'no-agent-here.sock') });
+    assert.is(r.code, 0, r.stdout + r.stderr);
   });
 
   test('no key and no agent: authentication fails and says there was nothing to try (exit 3)', async () => {

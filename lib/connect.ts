@@ -104,13 +104,15 @@ export class Connector {
     const lookup = given.address ?? host.name;
     const sc = lookupSshHost(this.config, lookup);
     const where = `host ${host.name}`;
-    const knownHostsFile =
-      given.knownHostsFile ??
-      (sc.userKnownHostsFile ? expandTokens(sc.userKnownHostsFile, tokens(lookup, lookup, c.user, 22), `${this.where()} UserKnownHostsFile`) : c.knownHostsFile);
-    const hostKeys = { file: knownHostsFile, acceptNew: this.options.acceptNewHostKeys ?? false };
     const address = sc.hostName ? expandHostName(sc.hostName, lookup) : lookup;
     const port = given.port ?? sc.port ?? 22;
     const user = given.user ?? sc.user ?? localUser(this.env);
+    const knownHostsFile =
+      given.knownHostsFile ??
+      (sc.userKnownHostsFile
+        ? expandTokens(sc.userKnownHostsFile, tokens(address, lookup, user, port), `${this.where()}, ${where}: UserKnownHostsFile`)
+        : c.knownHostsFile);
+    const hostKeys = { file: knownHostsFile, acceptNew: this.options.acceptNewHostKeys ?? false };
     const keyRefs: KeyRef[] = given.keyFile
       ? [{ file: given.keyFile, origin: 'inventory' }]
       : this.keyRefsFrom(sc.identityFiles, tokens(address, lookup, user, port), where);
@@ -162,8 +164,10 @@ export class Connector {
    */
   private jumpChain(specs: JumpSpec[], hostKeys: SshEndpoint['hostKeys'], seen: string[], where: string): EndpointPlan[] {
     if (specs.length === 0) return [];
-    const first = lookupSshHost(this.config, specs[0].host);
-    const before = seen.includes(specs[0].host) ? loop([...seen, specs[0].host], where) : this.jumpChain(first.proxyJump, hostKeys, [...seen, specs[0].host], where);
+    const name = specs[0].host;
+    // `Host *` / `ProxyJump bastion` also matches the bastion: a jump host never jumps through itself.
+    const own = lookupSshHost(this.config, name).proxyJump.filter((j) => j.host !== name);
+    const before = seen.includes(name) ? loop([...seen, name], where) : this.jumpChain(own, hostKeys, [...seen, name], where);
     const chain = [...before, ...specs.map((j) => this.jumpHost(j, hostKeys, where))];
     if (chain.length > MAX_JUMPS) throw new UsageError(`${where}: more than ${MAX_JUMPS} jump hosts (ProxyJump in ${this.where()}): is there a loop?`);
     return chain;
@@ -222,7 +226,7 @@ export class Connector {
   }
 
   private async readKey(ref: KeyRef, host: string, hasAgent: boolean): Promise<ParsedKey | undefined> {
-    const named = ref.origin === 'inventory' ? `key file ${ref.file} (keyFile of host ${host})` : ref.origin === 'ssh config' ? `key file ${ref.file} (IdentityFile in ${this.where().slice(11)})` : `key file ${ref.file}`;
+    const named = ref.origin === 'inventory' ? `key file ${ref.file} (keyFile of host ${host})` : ref.origin === 'ssh config' ? `key file ${ref.file} (IdentityFile in ${this.config.file})` : `key file ${ref.file}`;
     let data: Buffer;
     try {
       data = readFileSync(ref.file);

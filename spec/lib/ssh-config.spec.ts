@@ -169,6 +169,12 @@ test('a hop whose own ProxyJump leads back is a loop: a UsageError, not a hang',
   assert.match(msg, 'ProxyJump loop');
 });
 
+test('"Host *" with ProxyJump also matches the bastion: it does not jump through itself', () => {
+  const cfg = parseSshConfig('Host bastion\n  HostName 198.18.7.1\nHost *\n  ProxyJump bastion\n');
+  const p = new Connector({ sshConfig: cfg, env, sshDir: noKeys }).plan(buildInventory({ hosts: { app: {} } }).hosts[0]);
+  assert.equal(p.jumps.map((j) => `${j.name}@${j.address}`), ['bastion@198.18.7.1']);
+});
+
 test('parseProxyJump: user@host:port, ssh:// URLs, IPv6, and bad entries', () => {
   assert.equal(parseProxyJump('a, bob@b:2222 ,ssh://c:23,[::1]:24'), [
     { host: 'a', user: undefined, port: undefined },

@@ -44,7 +44,8 @@ export class UnreachableError extends KeelError {
   override name = 'UnreachableError';
   constructor(
     readonly host: string,
-    reason: string,
+    /** The message without the `host: unreachable:` prefix. */
+    readonly reason: string,
   ) {
     super(`${host}: unreachable: ${reason}`);
   }

@@ -10,16 +10,25 @@ import Ajv from 'ajv';
 
 /** How to reach a host. Every field may also be set for all hosts in `defaults`. */
 export interface ConnectionSpec {
-  /** Where to connect; defaults to the host's name. */
+  /**
+   * Where to connect; defaults to the host's name. Either is looked up in the ssh config
+   * (`~/.ssh/config` or `-F`), whose HostName, Port, User, IdentityFile and ProxyJump apply
+   * where the inventory sets nothing.
+   */
   address?: string;
   port?: number;
   user?: string;
-  /** A private key file; without one, ssh-agent (SSH_AUTH_SOCK) is used. */
+  /**
+   * A private key file: the only key tried. Without one: the ssh config's IdentityFile, else
+   * ssh-agent (SSH_AUTH_SOCK) and ~/.ssh/id_ed25519, id_ecdsa, id_rsa, in that order.
+   */
   keyFile?: string;
   /** Password authentication (secret: never printed). */
   password?: string;
-  /** Run commands with sudo when the user is not root. */
+  /** Run commands with sudo when the user is not root (or not `becomeUser`). */
   become?: boolean;
+  /** With `become`: the user sudo runs commands as (`sudo -u`); default root. */
+  becomeUser?: string;
   becomePassword?: string;
   connection?: 'ssh' | 'local';
   /** OpenSSH known_hosts file used to verify host keys; default ~/.ssh/known_hosts. */
@@ -52,9 +61,19 @@ export function defineInventory(spec: InventorySpec): InventorySpec {
   return spec;
 }
 
+/** The connection fields the inventory itself set (on the host or in `defaults`): they win over the ssh config. */
+export type GivenConnection = Pick<ConnectionSpec, 'address' | 'port' | 'user' | 'keyFile' | 'knownHostsFile'>;
+
 export interface ResolvedHost extends HostView {
   readonly connection: Required<Pick<ConnectionSpec, 'port' | 'user' | 'become' | 'connection' | 'knownHostsFile' | 'connectTimeoutSeconds'>> &
-    Pick<ConnectionSpec, 'keyFile' | 'password' | 'becomePassword'>;
+    Pick<ConnectionSpec, 'keyFile' | 'password' | 'becomePassword' | 'becomeUser'> & {
+      /**
+       * What the inventory set, before defaults: lib/connect.ts lets these win over the ssh
+       * config, and the config over the defaults above. Absent (hand-made hosts): all of the
+       * above count as set.
+       */
+      given?: GivenConnection;
+    };
 }
 
 export interface Inventory {
@@ -79,6 +98,7 @@ const connectionProps = {
   keyFile: { type: 'string', minLength: 1 },
   password: { type: 'string' },
   become: { type: 'boolean' },
+  becomeUser: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' },
   becomePassword: { type: 'string' },
   connection: { enum: ['ssh', 'local'] },
   knownHostsFile: { type: 'string', minLength: 1 },
@@ -231,7 +251,15 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
         connectTimeoutSeconds: pick('connectTimeoutSeconds') ?? 10,
         keyFile: pick('keyFile'),
         password,
+        becomeUser: pick('becomeUser'),
         becomePassword,
+        given: {
+          address: h.address,
+          port: pick('port'),
+          user: pick('user'),
+          keyFile: pick('keyFile'),
+          knownHostsFile: pick('knownHostsFile'),
+        },
       },
     };
   });

@@ -13,6 +13,8 @@ export interface CliOptions {
   json?: string;
   verbose: boolean;
   acceptNewHostKeys: boolean;
+  /** `-F FILE`: the ssh config to read instead of ~/.ssh/config. */
+  sshConfig?: string;
   help: boolean;
   /** Plain lines even on a terminal. */
   plain: boolean;
@@ -20,7 +22,7 @@ export interface CliOptions {
 
 export const USAGE = `usage: npx ts-node playbooks/NAME.ts -i INVENTORY [options]
 
-  -i, --inventory NAME|PATH   inventories/NAME.ts, or a path to an inventory file
+  -i, --inventory NAME|PATH   inventories/NAME.ts, a .ts file, or an Ansible .ini/.yml/.yaml file or directory
       --check                 change nothing; report what would change (exit 4 on drift)
       --diff                  show unified diffs of files and field-by-field changes
   -l, --limit PATTERN         only these hosts (group, host, a:b, !x, &y, globs)
@@ -31,6 +33,7 @@ export const USAGE = `usage: npx ts-node playbooks/NAME.ts -i INVENTORY [options
       --json FILE             write the whole run as JSON to FILE
   -v, --verbose               show commands and their output
       --accept-new-host-keys  trust and record unknown host keys (a changed key is always refused)
+  -F, --ssh-config FILE       read this ssh config instead of ~/.ssh/config
       --plain                 one line per event even on a terminal
   -h, --help                  this text
 
@@ -57,6 +60,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
         json: { type: 'string' },
         verbose: { type: 'boolean', short: 'v', default: false },
         'accept-new-host-keys': { type: 'boolean', default: false },
+        'ssh-config': { type: 'string', short: 'F' },
         plain: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -85,6 +89,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     json: v.json,
     verbose: v.verbose!,
     acceptNewHostKeys: v['accept-new-host-keys']!,
+    sshConfig: v['ssh-config'],
     help: false,
     plain: v.plain!,
   };

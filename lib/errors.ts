@@ -27,12 +27,25 @@ export class UsageError extends KeelError {
   override name = 'UsageError';
 }
 
+/** A problem in an inventory file, with its place: `hosts.ini:12: unclosed quote`. */
+export class InventoryFileError extends UsageError {
+  override name = 'InventoryFileError';
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly problem: string,
+  ) {
+    super(`${line ? `${file}:${line}` : file}: ${problem}`);
+  }
+}
+
 /** A host that could not be connected to (refused, timed out, bad host key, auth failed). */
 export class UnreachableError extends KeelError {
   override name = 'UnreachableError';
   constructor(
     readonly host: string,
-    reason: string,
+    /** The message without the `host: unreachable:` prefix. */
+    readonly reason: string,
   ) {
     super(`${host}: unreachable: ${reason}`);
   }

@@ -3,23 +3,32 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError, ValidationError, type FieldProblem } from './errors';
-import { registerSecret } from './secrets';
+import { REDACTED, registerSecret } from './secrets';
 import type { HostView, InventoryView } from './types';
 import { toProblems } from './validate';
 import Ajv from 'ajv';
 
 /** How to reach a host. Every field may also be set for all hosts in `defaults`. */
 export interface ConnectionSpec {
-  /** Where to connect; defaults to the host's name. */
+  /**
+   * Where to connect; defaults to the host's name. Either is looked up in the ssh config
+   * (`~/.ssh/config` or `-F`), whose HostName, Port, User, IdentityFile and ProxyJump apply
+   * where the inventory sets nothing.
+   */
   address?: string;
   port?: number;
   user?: string;
-  /** A private key file; without one, ssh-agent (SSH_AUTH_SOCK) is used. */
+  /**
+   * A private key file: the only key tried. Without one: the ssh config's IdentityFile, else
+   * ssh-agent (SSH_AUTH_SOCK) and ~/.ssh/id_ed25519, id_ecdsa, id_rsa, in that order.
+   */
   keyFile?: string;
   /** Password authentication (secret: never printed). */
   password?: string;
-  /** Run commands with sudo when the user is not root. */
+  /** Run commands with sudo when the user is not root (or not `becomeUser`). */
   become?: boolean;
+  /** With `become`: the user sudo runs commands as (`sudo -u`); default root. */
+  becomeUser?: string;
   becomePassword?: string;
   connection?: 'ssh' | 'local';
   /** OpenSSH known_hosts file used to verify host keys; default ~/.ssh/known_hosts. */
@@ -52,14 +61,34 @@ export function defineInventory(spec: InventorySpec): InventorySpec {
   return spec;
 }
 
+/** The connection fields the inventory itself set (on the host or in `defaults`): they win over the ssh config. */
+export type GivenConnection = Pick<ConnectionSpec, 'address' | 'port' | 'user' | 'keyFile' | 'knownHostsFile'>;
+
 export interface ResolvedHost extends HostView {
   readonly connection: Required<Pick<ConnectionSpec, 'port' | 'user' | 'become' | 'connection' | 'knownHostsFile' | 'connectTimeoutSeconds'>> &
-    Pick<ConnectionSpec, 'keyFile' | 'password' | 'becomePassword'>;
+    Pick<ConnectionSpec, 'keyFile' | 'password' | 'becomePassword' | 'becomeUser'> & {
+      /**
+       * What the inventory set, before defaults: lib/connect.ts lets these win over the ssh
+       * config, and the config over the defaults above. Absent (hand-made hosts): all of the
+       * above count as set.
+       */
+      given?: GivenConnection;
+    };
 }
 
 export interface Inventory {
   hosts: ResolvedHost[];
   groups: Record<string, string[]>;
+  /** The inventory as `keel inventory` shows it, in the shape of `ansible-inventory --list`. */
+  listing?: InventoryListing;
+}
+
+/** Groups as Ansible has them (`all` and `ungrouped` included) and each host's vars. */
+export interface InventoryListing {
+  /** In the order Ansible shows them; `hosts` are the group's own, `children` its direct subgroups. */
+  groups: { name: string; hosts: string[]; children: string[] }[];
+  /** Merged vars per host, connection settings as Ansible's names (ansible_host, ansible_port, ...). */
+  hostvars: Record<string, Record<string, unknown>>;
 }
 
 const name = { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' } as const;
@@ -69,6 +98,7 @@ const connectionProps = {
   keyFile: { type: 'string', minLength: 1 },
   password: { type: 'string' },
   become: { type: 'boolean' },
+  becomeUser: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*$' },
   becomePassword: { type: 'string' },
   connection: { enum: ['ssh', 'local'] },
   knownHostsFile: { type: 'string', minLength: 1 },
@@ -117,21 +147,49 @@ const inventorySchema = {
 const ajv = new Ajv({ allErrors: true, strict: true });
 const checkInventory = ajv.compile(inventorySchema);
 
-/** `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path works too. */
-function resolveInventoryPath(arg: string): string {
-  if (arg.includes('/') || arg.endsWith('.ts') || arg.endsWith('.js')) return isAbsolute(arg) ? arg : resolve(arg);
-  for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
-    for (const ext of ['.ts', '.js']) {
-      const p = join(dir, arg + ext);
-      if (existsSync(p)) return p;
-    }
-  }
-  throw new UsageError(`no inventory named "${arg}": looked for inventories/${arg}.ts`);
+/** What `-i` names: a TypeScript inventory module, or an Ansible inventory file or directory. */
+export interface InventorySource {
+  kind: 'typescript' | 'ansible';
+  path: string;
 }
 
-/** Loads an inventory module (default export: a spec, or a function returning one). */
+const ANSIBLE_FILE = /\.(ini|ya?ml|json)$/;
+const MODULE_FILE = /\.[cm]?[jt]s$/;
+
+/**
+ * `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path to a
+ * .ts or .js file works too. Anything else is an Ansible inventory: `-i hosts.ini`,
+ * `-i hosts.yml`, `-i inventory/` (a directory), `-i hosts` (an INI file without extension,
+ * when there is no inventories/hosts.ts).
+ */
+export function resolveInventorySource(arg: string): InventorySource {
+  const path = isAbsolute(arg) ? arg : resolve(arg);
+  if (MODULE_FILE.test(arg)) return { kind: 'typescript', path };
+  if (!arg.includes('/') && !ANSIBLE_FILE.test(arg)) {
+    for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
+      for (const ext of ['.ts', '.js']) {
+        const p = join(dir, arg + ext);
+        if (existsSync(p)) return { kind: 'typescript', path: p };
+      }
+    }
+    if (!existsSync(path)) throw new UsageError(`no inventory named "${arg}": looked for inventories/${arg}.ts and ./${arg}`);
+  }
+  if (!existsSync(path)) throw new UsageError(`inventory not found: ${arg}`);
+  return { kind: 'ansible', path };
+}
+
+/**
+ * Loads an inventory: a TypeScript module (default export: a spec, or a function returning one),
+ * or an Ansible INI or YAML inventory (lib/ansible-inventory).
+ */
 export async function loadInventory(arg: string, extraVars: Record<string, unknown> = {}): Promise<Inventory> {
-  const file = resolveInventoryPath(arg);
+  const source = resolveInventorySource(arg);
+  if (source.kind === 'ansible') {
+    // Loaded here, off the start-up path of TypeScript inventories.
+    const { loadAnsibleInventory } = require('./ansible-inventory') as typeof import('./ansible-inventory');
+    return loadAnsibleInventory(source.path, extraVars);
+  }
+  const file = source.path;
   if (!existsSync(file)) throw new UsageError(`inventory file not found: ${file}`);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const mod = require(file);
@@ -193,7 +251,15 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
         connectTimeoutSeconds: pick('connectTimeoutSeconds') ?? 10,
         keyFile: pick('keyFile'),
         password,
+        becomeUser: pick('becomeUser'),
         becomePassword,
+        given: {
+          address: h.address,
+          port: pick('port'),
+          user: pick('user'),
+          keyFile: pick('keyFile'),
+          knownHostsFile: pick('knownHostsFile'),
+        },
       },
     };
   });
@@ -203,7 +269,43 @@ export function buildInventory(spec: unknown, extraVars: Record<string, unknown>
   );
   view.hosts = hosts.map(({ name, address, groups: g, vars }) => ({ name, address, groups: g, vars }));
   view.groups = groupLists;
-  return { hosts, groups: groupLists };
+  return { hosts, groups: groupLists, listing: listingOf(inv, hosts) };
+}
+
+/**
+ * A TypeScript inventory as Ansible would show it: parentless groups under `all`, hosts in no
+ * group under `ungrouped`, connection settings under Ansible's names.
+ */
+function listingOf(inv: InventorySpec, hosts: ResolvedHost[]): InventoryListing {
+  const groups = inv.groups ?? {};
+  const isChild = new Set(Object.values(groups).flatMap((g) => g.children ?? []));
+  const grouped = new Set(Object.values(groups).flatMap((g) => g.hosts ?? []));
+  const listed: InventoryListing['groups'] = [
+    { name: 'all', hosts: [], children: ['ungrouped', ...Object.keys(groups).filter((g) => !isChild.has(g))] },
+    { name: 'ungrouped', hosts: hosts.map((h) => h.name).filter((h) => !grouped.has(h)), children: [] },
+    ...Object.entries(groups).map(([name, g]) => ({ name, hosts: [...new Set(g.hosts ?? [])], children: [...new Set(g.children ?? [])] })),
+  ];
+  const hostvars: InventoryListing['hostvars'] = {};
+  for (const h of hosts) {
+    const spec = inv.hosts[h.name];
+    const d = inv.defaults ?? {};
+    const set = <K extends keyof ConnectionSpec>(k: K) => (spec[k] !== undefined ? spec[k] : d[k as keyof typeof d]) as ConnectionSpec[K];
+    const connection: Record<string, unknown> = {
+      ansible_host: spec.address,
+      ansible_port: set('port'),
+      ansible_user: set('user'),
+      ansible_ssh_private_key_file: set('keyFile'),
+      ansible_password: set('password') === undefined ? undefined : REDACTED,
+      ansible_become: set('become'),
+      ansible_become_password: set('becomePassword') === undefined ? undefined : REDACTED,
+      ansible_connection: set('connection'),
+    };
+    const vars: Record<string, unknown> = { ...h.vars };
+    // Secrets are never shown, however short (redact() leaves values under 4 characters alone).
+    for (const key of inv.secretVars ?? []) if (Object.hasOwn(vars, key)) vars[key] = REDACTED;
+    hostvars[h.name] = { ...vars, ...Object.fromEntries(Object.entries(connection).filter(([, v]) => v !== undefined)) };
+  }
+  return { groups: listed, hostvars };
 }
 
 /** The hosts of a group as a role sees them: `hostsOf(host, 'cluster')` for a cluster's node list. */

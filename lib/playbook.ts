@@ -1,8 +1,9 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { parseCli, USAGE, type CliOptions } from './cli';
+import { Connector } from './connect';
 import { describeError, KeelError, UsageError, ValidationError } from './errors';
 import { ExitCode } from './exit-codes';
-import { loadInventory } from './inventory';
+import { loadInventory, selectHosts, type Inventory, type ResolvedHost } from './inventory';
 import type { Reporter } from './reporter';
 import { PlainReporter } from './reporters/plain';
 import { runPlaybook, type RunReport } from './runner';
@@ -60,6 +61,10 @@ async function main(def: PlaybookDefinition, argv: readonly string[]): Promise<n
 
   try {
     const inventory = await loadInventory(cli.inventory, cli.extraVars);
+    // Every host's address, user and keys are resolved (ssh config, keys read and decrypted)
+    // before any host is contacted: a missing key or a bad ssh config is exit 2.
+    const connector = new Connector({ sshConfigFile: cli.sshConfig, acceptNewHostKeys: cli.acceptNewHostKeys });
+    await connector.prepare(hostsOfRun(def.plays, inventory, cli.limit));
     const reporter = makeReporter(cli);
     const report = await runPlaybook(def.plays, inventory, {
       check: cli.check,
@@ -71,6 +76,7 @@ async function main(def: PlaybookDefinition, argv: readonly string[]): Promise<n
       reporter,
       verbose: cli.verbose ? (host, line) => process.stderr.write(redact(`[${host}] ${line}`) + '\n') : undefined,
       signal: controller.signal,
+      connect: (host) => connector.open(host),
     });
     if (cli.json) writeJsonReport(cli.json, def, cli, report);
     return report.exitCode;
@@ -83,6 +89,13 @@ async function main(def: PlaybookDefinition, argv: readonly string[]): Promise<n
   } finally {
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The hosts the run will contact: every play's hosts, within --limit, in inventory order. */
+function hostsOfRun(plays: readonly Play[], inventory: Inventory, limit?: string): ResolvedHost[] {
+  const names = new Set(plays.flatMap((p) => selectHosts(inventory, p.hosts).map((h) => h.name)));
+  const allowed = limit === undefined ? undefined : new Set(selectHosts(inventory, limit).map((h) => h.name));
+  return inventory.hosts.filter((h) => names.has(h.name) && (!allowed || allowed.has(h.name)));
 }
 
 function makeReporter(cli: CliOptions): Reporter {

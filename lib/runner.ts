@@ -23,7 +23,7 @@ export interface RunOptions {
   verbose?: (host: string, line: string) => void;
   /** Aborted on SIGINT: no new task starts. */
   signal?: AbortSignal;
-  /** For tests: open connections some other way. */
+  /** Opens a host's connection: the command line passes a prepared lib/connect.ts Connector, tests a fake. */
   connect?: (host: ResolvedHost) => Promise<Connection>;
 }
 

@@ -1,24 +1,45 @@
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import pLimit from 'p-limit';
-import { Client, type ConnectConfig } from 'ssh2';
-import { TimeoutError, UnreachableError } from '../errors';
-import { knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyPolicy } from '../known-hosts';
+import { Client, type AnyAuthMethod, type AuthenticationType, type ConnectConfig, type ParsedKey } from 'ssh2';
+import { HostKeyError, TimeoutError, UnreachableError } from '../errors';
+import { knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyPolicy, type KnownKey } from '../known-hosts';
 import { quote } from '../quote';
 import type { Connection, ExecOptions, ExecResult } from '../types';
 
-export interface SshTarget {
+/** A private key, already read (and decrypted) before any connection; `file` names it in messages. */
+export interface SshKey {
+  file: string;
+  key: ParsedKey;
+}
+
+/** One SSH server on the way: a jump host (ProxyJump) or the target itself. */
+export interface SshEndpoint {
+  /** The name messages use: the inventory host, or the jump host as ProxyJump names it. */
   name: string;
   address: string;
   port: number;
   user: string;
+  /** Keys tried in order (after the agent, if any). */
+  keys?: SshKey[];
+  /** A private key file read at connect time (older callers; `keys` is read up front). */
   keyFile?: string;
+  /** An ssh-agent socket; its keys are tried first, as OpenSSH does. */
+  agent?: string;
+  /** Password authentication (secret: never printed). */
   password?: string;
-  /** Run commands through sudo (when the login user is not root). */
-  become: boolean;
-  becomePassword?: string;
   hostKeys: HostKeyPolicy;
+}
+
+export interface SshTarget extends SshEndpoint {
+  /** Run commands through sudo (when the login user is not the become user). */
+  become: boolean;
+  /** The user sudo runs commands as (`sudo -u`); root when unset. */
+  becomeUser?: string;
+  becomePassword?: string;
   connectTimeoutMs: number;
+  /** ProxyJump: the jump hosts, first hop first. Each one's host key is checked like the target's. */
+  jumps?: SshEndpoint[];
 }
 
 /** OpenSSH allows 10 sessions per connection by default (MaxSessions); stay below it. */
@@ -27,6 +48,8 @@ const MAX_CHANNELS = 8;
 /** One SSH connection per host for the whole run; every command is an exec channel on it. */
 export class SshConnection implements Connection {
   private client = new Client();
+  /** The jump hosts' connections, first hop first; the target's connection runs through the last. */
+  private jumpClients: Client[] = [];
   private lost?: Error;
   private limit = pLimit(MAX_CHANNELS);
 
@@ -38,54 +61,89 @@ export class SshConnection implements Connection {
 
   static async open(target: SshTarget): Promise<SshConnection> {
     const conn = new SshConnection(target);
-    await conn.connect();
+    try {
+      await conn.connect();
+    } catch (err) {
+      await conn.close();
+      throw err;
+    }
     return conn;
   }
 
-  private connect(): Promise<void> {
+  private async connect(): Promise<void> {
     const t = this.target;
-    let hostKeyError: Error | undefined;
     const known = parseKnownHosts(readIfExists(t.hostKeys.file));
+    let sock: Duplex | undefined;
+    const hops = t.jumps ?? [];
+    for (const [i, hop] of hops.entries()) {
+      const via = `jump host ${hop.name}`;
+      const client = new Client();
+      this.jumpClients.push(client);
+      await this.handshake(client, hop, known, sock, via);
+      // After set-up, a jump host's trouble shows as the target's connection closing.
+      client.on('error', () => {});
+      const next = hops[i + 1] ?? t;
+      sock = await forward(client, next).catch((err: Error) => {
+        throw new UnreachableError(t.name, `${via} could not reach ${next.address}:${next.port}: ${err.message}`);
+      });
+    }
+    await this.handshake(this.client, t, known, sock);
+  }
+
+  /** Connects and authenticates one client to one endpoint, over `sock` when it is behind a jump host. */
+  private handshake(client: Client, e: SshEndpoint, known: KnownKey[], sock: Duplex | undefined, via?: string): Promise<void> {
+    const t = this.target;
+    const isTarget = client === this.client;
+    let hostKeyError: Error | undefined;
+    const tried: string[] = [];
     const config: ConnectConfig = {
-      host: t.address,
-      port: t.port,
-      username: t.user,
+      username: e.user,
       readyTimeout: t.connectTimeoutMs,
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => {
         try {
-          verifyHostKey(t.name, t.address, t.port, key, t.hostKeys);
+          verifyHostKey(t.name, e.address, e.port, key, e.hostKeys);
           return true;
         } catch (err) {
-          hostKeyError = err as Error;
+          hostKeyError = via && err instanceof HostKeyError ? new HostKeyError(t.name, `${via}: ${err.reason}`) : (err as Error);
           return false;
         }
       },
-      algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(known, t.address, t.port)) },
+      algorithms: { serverHostKey: preferredHostKeyAlgorithms(knownKeyTypes(known, e.address, e.port)) },
+      authHandler: authHandler(e, tried),
     };
-    if (t.keyFile) config.privateKey = readFileSync(t.keyFile);
-    else if (process.env.SSH_AUTH_SOCK) config.agent = process.env.SSH_AUTH_SOCK;
-    if (t.password) config.password = t.password;
+    if (sock) config.sock = sock;
+    else {
+      config.host = e.address;
+      config.port = e.port;
+    }
+    const fail = (reason: string) => new UnreachableError(t.name, via ? `${via}: ${reason}` : reason);
 
     return new Promise((resolve, reject) => {
       let ready = false;
-      this.client
+      client
         .on('ready', () => {
           ready = true;
           resolve();
         })
         .on('error', (err: Error & { level?: string }) => {
           if (ready) {
-            this.lost = new UnreachableError(t.name, `connection lost: ${err.message}`);
+            if (isTarget) this.lost = new UnreachableError(t.name, `connection lost: ${err.message}`);
+            return;
+          }
+          // An agent that cannot be reached (a stale SSH_AUTH_SOCK): ssh2 goes on with the next method.
+          if (err.level === 'agent') {
+            const i = tried.indexOf('ssh-agent');
+            if (i >= 0) tried[i] = `ssh-agent (${err.message})`;
             return;
           }
           if (hostKeyError) return reject(hostKeyError);
-          reject(new UnreachableError(t.name, explainConnectError(err, t)));
+          reject(fail(explainConnectError(err, e, t.connectTimeoutMs, tried)));
         })
         .on('close', () => {
-          if (ready && !this.lost) this.lost = new UnreachableError(t.name, 'connection closed by the host');
-          if (!ready) reject(hostKeyError ?? new UnreachableError(t.name, 'connection closed during set-up'));
+          if (ready && isTarget && !this.lost) this.lost = new UnreachableError(t.name, 'connection closed by the host');
+          if (!ready) reject(hostKeyError ?? fail('connection closed during set-up'));
         })
         .connect(config);
     });
@@ -101,10 +159,13 @@ export class SshConnection implements Connection {
     let remote = withRemoteDeadline(command, options.timeoutMs);
     // The password goes first on stdin (sudo reads one line), the command's input after it.
     let passwordLine: string | undefined;
-    if (t.become && t.user !== 'root') {
+    const becomeUser = t.becomeUser ?? 'root';
+    if (t.become && t.user !== becomeUser) {
+      // `-H -u USER` only for another user than root: the command to root stays as it always was.
+      const as = becomeUser === 'root' ? '' : `-H -u ${quote(becomeUser)} `;
       remote = t.becomePassword
-        ? `sudo -S -p '' -- sh -c ${quote(remote)}`
-        : `sudo -n -- sh -c ${quote(remote)}`;
+        ? `sudo -S -p '' ${as}-- sh -c ${quote(remote)}`
+        : `sudo -n ${as}-- sh -c ${quote(remote)}`;
       if (t.becomePassword) passwordLine = t.becomePassword + '\n';
     }
     return new Promise((resolve, reject) => {
@@ -164,6 +225,7 @@ export class SshConnection implements Connection {
 
   async close(): Promise<void> {
     this.client.end();
+    for (const c of [...this.jumpClients].reverse()) c.end();
   }
 }
 
@@ -209,14 +271,43 @@ function preferredHostKeyAlgorithms(knownTypes: string[]): ConnectConfig['algori
   return order as never;
 }
 
-function explainConnectError(err: Error & { code?: string; level?: string }, t: SshTarget): string {
-  const where = `${t.user}@${t.address}:${t.port}`;
+/** The methods tried in OpenSSH's order: the agent's keys, then each key file, then the password. */
+function authHandler(e: SshEndpoint, tried: string[]) {
+  const methods: (AnyAuthMethod & { label: string })[] = [];
+  if (e.agent) methods.push({ type: 'agent', username: e.user, agent: e.agent, label: 'ssh-agent' });
+  for (const k of e.keys ?? []) methods.push({ type: 'publickey', username: e.user, key: k.key, label: `key ${k.file}` });
+  if (e.keyFile) methods.push({ type: 'publickey', username: e.user, key: readFileSync(e.keyFile), label: `key ${e.keyFile}` });
+  if (e.password) methods.push({ type: 'password', username: e.user, password: e.password, label: 'password' });
+  let next = 0;
+  return (left: AuthenticationType[] | null): AnyAuthMethod | false => {
+    while (next < methods.length) {
+      const m = methods[next++];
+      const kind = m.type === 'agent' ? 'publickey' : m.type;
+      // `left` is null before the server has said which methods it takes.
+      if (left && !left.includes(kind)) continue;
+      tried.push(m.label);
+      const { label: _label, ...method } = m;
+      return method as AnyAuthMethod;
+    }
+    return false;
+  };
+}
+
+/** Opens a TCP connection from a jump host to the next hop (OpenSSH's ProxyJump is `ssh -W`, the same request). */
+function forward(client: Client, next: SshEndpoint): Promise<Duplex> {
+  return new Promise((resolve, reject) => {
+    client.forwardOut('127.0.0.1', 0, next.address, next.port, (err, stream) => (err ? reject(err) : resolve(stream)));
+  });
+}
+
+function explainConnectError(err: Error & { code?: string; level?: string }, e: SshEndpoint, timeoutMs: number, tried: string[]): string {
+  const where = `${e.user}@${e.address}:${e.port}`;
   if (err.code === 'ECONNREFUSED') return `connection refused by ${where}`;
   if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return `no route to ${where}`;
-  if (/Timed out while waiting for handshake/.test(err.message)) return `no answer from ${where} within ${t.connectTimeoutMs / 1000}s`;
+  if (/Timed out while waiting for handshake/.test(err.message)) return `no answer from ${where} within ${timeoutMs / 1000}s`;
   if (err.level === 'client-authentication') {
-    return `authentication failed for ${where} (${t.keyFile ? `key ${t.keyFile}` : t.password ? 'password' : 'ssh-agent'}): check the user and key`;
+    const what = tried.length ? tried.join(', ') : 'no key: no ssh-agent (SSH_AUTH_SOCK), no key file, no password';
+    return `authentication failed for ${where} (${what}): check the user and key`;
   }
   return `${err.message} (${where})`;
 }
-

@@ -11,6 +11,12 @@ test('flags parse into options; lists split on commas', () => {
   );
 });
 
+test('-F / --ssh-config names the ssh config; without it there is none on the options (~/.ssh/config is read)', () => {
+  assert.is(parseCli(['-i', 'lab', '-F', '/x/ssh_config']).sshConfig, '/x/ssh_config');
+  assert.is(parseCli(['-i', 'lab', '--ssh-config', 'cfg']).sshConfig, 'cfg');
+  assert.is(parseCli(['-i', 'lab']).sshConfig, undefined);
+});
+
 test('an unknown flag, a missing inventory or a bad --forks is a UsageError with the usage text', () => {
   assert.throws(() => parseCli(['-i', 'lab', '--chek']), (e: unknown) => e instanceof UsageError && /Unknown option '--chek'/.test((e as Error).message) && /usage:/.test((e as Error).message));
   assert.throws(() => parseCli(['--check']), (e: unknown) => e instanceof UsageError && /-i INVENTORY is required/.test((e as Error).message));

@@ -31,9 +31,13 @@ export function factHash(command: string, result: Pick<ExecResult, 'code' | 'std
   return sha256(stableJson({ command, code: result.code, stdout: result.stdout, stderr: result.stderr }));
 }
 
-/** The gathered host facts (hostname, OS, init system, interfaces): decide sees them too. */
+/**
+ * The host's identity among its gathered facts: hostname, OS and init system (fact commands and
+ * apply steps depend on them). Interfaces are left out: addresses come and go on hosts that run
+ * containers or a lab, and a decision that rests on them is compared as a decision.
+ */
 export function hostFactsHash(facts: HostFacts): string {
-  return sha256(stableJson(facts));
+  return sha256(stableJson({ hostname: facts.hostname, os: facts.os, initSystem: facts.initSystem }));
 }
 
 /** A task's fingerprint: one hash over the hashes of every fact it read, by name. */

@@ -47,7 +47,7 @@ export interface PlannedTask {
 }
 
 export interface PlannedHost {
-  /** sha256 of the gathered host facts (hostname, OS, init system, interfaces), which decide sees too. */
+  /** sha256 of the host's identity among its gathered facts (hostname, OS, init system). */
   hostFacts: string | null;
   /** The host's steps in this play (`null` for a flush step), and its handlers by name. */
   steps: (DeclaredTask | null)[];
@@ -255,7 +255,7 @@ export function comparePlans(planned: PlanFile, now: PlanFile): PlanMismatch[] {
       compareDeclared(ph, nh, host, play, out);
       if (out.length > before) continue; // another playbook version: its facts and decisions say nothing more
       if (ph.hostFacts !== nh.hostFacts && ph.hostFacts !== null && nh.hostFacts !== null) {
-        out.push({ kind: 'facts', host, play, fact: 'host facts', message: 'the host facts (hostname, OS, init system, interfaces) moved since the plan' });
+        out.push({ kind: 'facts', host, play, fact: 'host facts', message: 'the host facts (hostname, OS or init system) moved since the plan' });
         continue;
       }
       compareTasks(ph, nh, host, play, out);

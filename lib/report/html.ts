@@ -251,8 +251,8 @@ legend{float:left;margin-right:6px;font-weight:600}
 .scroll{overflow-x:auto;border:1px solid var(--bd);background:#fff}
 .matrix th,.matrix td{border:1px solid #e3e3ea;padding:4px 8px;vertical-align:top}
 .matrix thead th{background:#f0f0f5;position:sticky;top:0}
-.matrix th.task{text-align:left;font-weight:500;max-width:38em;word-break:break-all}
-.mod{color:#777;font-size:11px;font-family:ui-monospace,Menlo,Consolas,monospace}
+.matrix th.task{text-align:left;font-weight:500;max-width:38em;overflow-wrap:anywhere}
+.mod{color:#777;font-size:11px;font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}
 .tag{background:#e5e0ff;color:#4a3aa8;border-radius:4px;padding:0 4px;font-size:11px}
 .cell{text-align:center;white-space:nowrap;font-size:12px}
 .cell.ok{background:var(--ok);color:var(--okb)}.cell.changed{background:var(--ch);color:var(--chb);font-weight:600}
@@ -260,7 +260,7 @@ legend{float:left;margin-right:6px;font-weight:600}
 .cell.skipped{background:var(--sk);color:var(--skb)}.cell.none{color:#aaa}
 .cell button{all:unset;cursor:pointer;display:block;width:100%}
 .cell button:focus-visible{outline:2px solid #335}
-tr.detail td{background:#fff;border-left:4px solid var(--drb);padding:8px 12px}
+tr.detail>td{background:#fff;border-left:4px solid var(--drb);padding:8px 12px}
 .dt{margin-bottom:6px}
 .changes th,.changes td{border:1px solid #e3e3ea;padding:2px 8px;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;text-align:left}
 pre{background:#f6f6f9;border:1px solid #e3e3ea;padding:8px;overflow-x:auto;font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;white-space:pre}

@@ -42,6 +42,10 @@ export async function runForCli(
         })
       : undefined;
     outcome = { exitCode: applied.exitCode, report: applied.report && { ...applied.report, exitCode: applied.exitCode as RunReport['exitCode'] }, record };
+  } else if (!cli.planOut && !cli.html) {
+    // Nothing to record: the run as it always was.
+    const report = await runPlaybook(def.plays, inventory, options);
+    outcome = { exitCode: report.exitCode, report };
   } else {
     const recorder = new RunRecorder(options.reporter, def.plays, inventory, options);
     const capture = cli.planOut ? new FactCapture(def.plays) : undefined;

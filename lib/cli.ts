@@ -18,6 +18,16 @@ export interface CliOptions {
   help: boolean;
   /** Plain lines even on a terminal. */
   plain: boolean;
+  /** --check --plan-out FILE: write the plan (changes, diffs, parameters' and facts' hashes) for a later --plan. */
+  planOut?: string;
+  /** --plan FILE: apply exactly this plan, or refuse (exit 5) before changing anything. */
+  plan?: string;
+  /** --plan-max-age SECONDS: an older plan is refused (default 3600). */
+  planMaxAgeSeconds: number;
+  /** --force-plan: apply a plan older than --plan-max-age (its facts are still checked). */
+  forcePlan: boolean;
+  /** --html FILE: a self-contained HTML report of the run. */
+  html?: string;
 }
 
 export const USAGE = `usage: npx ts-node playbooks/NAME.ts -i INVENTORY [options]
@@ -35,10 +45,17 @@ export const USAGE = `usage: npx ts-node playbooks/NAME.ts -i INVENTORY [options
       --accept-new-host-keys  trust and record unknown host keys (a changed key is always refused)
   -F, --ssh-config FILE       read this ssh config instead of ~/.ssh/config
       --plain                 one line per event even on a terminal
+      --html FILE             write a self-contained HTML report (host x task matrix, diffs, recap)
+      --plan-out FILE         with --check: write the plan (what would change, and hashes of the
+                              parameters and of every fact read) for review and a later --plan
+      --plan FILE             apply exactly that plan: re-read every host first and refuse (exit 5,
+                              nothing changed) if any fact moved or the playbook changed since
+      --plan-max-age SECONDS  refuse a plan older than this (default 3600)
+      --force-plan            apply a plan older than --plan-max-age (facts are still compared)
   -h, --help                  this text
 
 exit codes: 0 ok, 1 a task failed, 2 usage or inventory error, 3 a host unreachable,
-            4 check mode found drift, 130 interrupted`;
+            4 check mode found drift, 5 plan refused (nothing changed), 130 interrupted`;
 
 /** Parses argv strictly: an unknown flag or a bad value is a UsageError before anything runs. */
 export function parseCli(argv: readonly string[]): CliOptions {
@@ -62,6 +79,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
         'accept-new-host-keys': { type: 'boolean', default: false },
         'ssh-config': { type: 'string', short: 'F' },
         plain: { type: 'boolean', default: false },
+        html: { type: 'string' },
+        'plan-out': { type: 'string' },
+        plan: { type: 'string' },
+        'plan-max-age': { type: 'string' },
+        'force-plan': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -75,6 +97,14 @@ export function parseCli(argv: readonly string[]): CliOptions {
   if (v.forks !== undefined) {
     forks = Number(v.forks);
     if (!Number.isInteger(forks) || forks < 1 || forks > 1000) throw new UsageError(`--forks must be a whole number from 1 to 1000, got "${v.forks}"`);
+  }
+  if (v['plan-out'] !== undefined && !v.check) throw new UsageError('--plan-out writes the plan of a check run: add --check');
+  if (v.plan !== undefined && v.check) throw new UsageError('--plan applies a plan: leave out --check (make plans with --check --plan-out FILE)');
+  if (v.plan === undefined && (v['plan-max-age'] !== undefined || v['force-plan'])) throw new UsageError('--plan-max-age and --force-plan go with --plan FILE');
+  let planMaxAgeSeconds = 3600;
+  if (v['plan-max-age'] !== undefined) {
+    planMaxAgeSeconds = Number(v['plan-max-age']);
+    if (!Number.isInteger(planMaxAgeSeconds) || planMaxAgeSeconds < 0) throw new UsageError(`--plan-max-age must be a whole number of seconds, got "${v['plan-max-age']}"`);
   }
   const list = (s?: string) => (s === undefined ? undefined : s.split(',').map((t) => t.trim()).filter(Boolean));
   return {
@@ -92,6 +122,11 @@ export function parseCli(argv: readonly string[]): CliOptions {
     sshConfig: v['ssh-config'],
     help: false,
     plain: v.plain!,
+    planOut: v['plan-out'],
+    plan: v.plan,
+    planMaxAgeSeconds,
+    forcePlan: v['force-plan']!,
+    html: v.html,
   };
 }
 

@@ -1,4 +1,5 @@
 import { CommandError, describeError, TimeoutError, UnreachableError } from './errors';
+import type { ExecuteHooks, FactRead } from './hooks';
 import type { HostSession } from './host-session';
 import { REDACTED } from './secrets';
 import type { ApplyContext, Change, Decision, DecideEnv, Task, TaskResult } from './types';
@@ -15,14 +16,14 @@ export function taskName(task: Task): string {
 }
 
 /** Said of a check-mode prediction that rests on what an earlier task would do. */
-const DEPENDS_ON_EARLIER = 'depends on earlier changes';
+export const DEPENDS_ON_EARLIER = 'depends on earlier changes';
 
 /**
  * One task on one host: read its facts, decide, and (unless in check mode) apply the plan.
  * Check mode runs only the reads and decide, so it predicts what an apply would change. A wait
  * is never drift: in check mode it is ok when its condition holds now, else skipped.
  */
-export async function executeTask(task: Task, session: HostSession, check: boolean): Promise<TaskResult> {
+export async function executeTask(task: Task, session: HostSession, check: boolean, hooks?: ExecuteHooks): Promise<TaskResult> {
   const { definition: def, options } = task;
   const started = Date.now();
   const result = (partial: Omit<TaskResult, 'host' | 'task' | 'module' | 'durationMs'>): TaskResult => ({
@@ -43,11 +44,15 @@ export async function executeTask(task: Task, session: HostSession, check: boole
     const env: DecideEnv = { host: session.host, facts };
     const work = async (): Promise<TaskResult> => {
       const values: Record<string, unknown> = {};
+      const reads: FactRead[] = [];
       for (const [key, fact] of Object.entries(def.facts)) {
-        const r = await session.read(fact.command(facts), timeoutSeconds);
+        const command = fact.command(facts);
+        const r = await session.read(command, timeoutSeconds);
         if (r.timedOut) throw new TimeoutError(`reading ${fact.name} timed out after ${r.timeoutSeconds}s`);
+        reads.push({ key, name: fact.name, command, result: r });
         values[key] = fact.parse(r, facts);
       }
+      hooks?.factsRead?.(reads, facts);
       const decision = hideSecrets(def.decide(values, env), def.secret);
       if (decision.changes.length === 0) return result({ status: 'ok', changes: [], message: decision.ok });
 
@@ -69,6 +74,9 @@ export async function executeTask(task: Task, session: HostSession, check: boole
         session.changedSoFar = true;
         return result({ status: 'would change', changes: decision.changes, diff: decision.diff });
       }
+
+      const refused = hooks?.beforeApply?.(decision);
+      if (refused) return result({ status: 'failed', changes: decision.changes, diff: decision.diff, error: refused });
 
       let outcome;
       try {

@@ -9,6 +9,11 @@ export const ExitCode = {
   unreachable: 3,
   /** Check mode found drift: at least one task would change. */
   drift: 4,
+  /**
+   * --plan: the plan was refused before anything changed on any host (a host's facts moved since
+   * it was made, it is from another playbook version, or it is older than --plan-max-age).
+   */
+  planRefused: 5,
   /** Interrupted by SIGINT. */
   interrupted: 130,
 } as const;

@@ -42,7 +42,7 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     reporter.taskEnd(r, index);
   };
 
-  const runOn = async (p: HostPlan, task: Task, index: number, upcoming: readonly Task[]): Promise<void> => {
+  const runOn = async (p: HostPlan, task: Task, index: number, upcoming: readonly Task[], handler = false): Promise<void> => {
     const session = await run.sessionFor(p.host);
     if (!session || !alive(p)) return;
     const facts = await hostFacts(session, p, index);
@@ -55,7 +55,8 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
       const ahead = session.changesApplied === 0 ? upcoming.length : READ_AHEAD_AFTER_CHANGE;
       session.prefetch(readsOf(upcoming.slice(0, ahead), facts));
     }
-    const r = await executeTask(task, session, options.check);
+    const hooks = options.hooks?.({ play, host: p.host.name, index, task, handler });
+    const r = await executeTask(task, session, options.check, hooks);
     if (task.options.register) session.registered[task.options.register] = r;
     if ((r.status === 'changed' || r.status === 'would change') && task.options.notify) {
       notifications.notify(p.host.name, task.options.notify);
@@ -90,7 +91,7 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
   const flush = async (p: HostPlan, index: number): Promise<void> => {
     for (const handler of notifications.take(p.host.name, p.handlers)) {
       if (!alive(p) || aborted()) return;
-      await runOn(p, handler, index, [handler]);
+      await runOn(p, handler, index, [handler], true);
     }
   };
 

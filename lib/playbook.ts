@@ -6,13 +6,16 @@ import { ExitCode } from './exit-codes';
 import { loadInventory, selectHosts, type Inventory, type ResolvedHost } from './inventory';
 import type { Reporter } from './reporter';
 import { PlainReporter } from './reporters/plain';
-import { runPlaybook, type RunReport } from './runner';
+import { runForCli } from './cli-run';
+import type { RunReport } from './runner';
 import { redact, redactDeep } from './secrets';
 import type { Play } from './types';
 
 export interface PlaybookDefinition {
   name: string;
   plays: readonly Play[];
+  /** The playbook's file, when it was declared with its module (for the report's git commit). */
+  file?: string;
   /** Runs this playbook as the command line would (for tests and wrappers); returns the exit code. */
   main(argv: readonly string[]): Promise<number>;
 }
@@ -24,7 +27,7 @@ export interface PlaybookDefinition {
  * @example export default playbook('site', [{ name: 'motd', hosts: 'all', tasks: () => [writeFile(...)] }], module);
  */
 export function playbook(name: string, plays: readonly Play[], mod?: NodeModule): PlaybookDefinition {
-  const def: PlaybookDefinition = { name, plays, main: (argv) => main(def, argv) };
+  const def: PlaybookDefinition = { name, plays, file: mod?.filename, main: (argv) => main(def, argv) };
   if (mod && require.main === mod) {
     void def.main(process.argv.slice(2)).then((code) => {
       process.exitCode = code;
@@ -66,7 +69,7 @@ async function main(def: PlaybookDefinition, argv: readonly string[]): Promise<n
     const connector = new Connector({ sshConfigFile: cli.sshConfig, acceptNewHostKeys: cli.acceptNewHostKeys });
     await connector.prepare(hostsOfRun(def.plays, inventory, cli.limit));
     const reporter = makeReporter(cli);
-    const report = await runPlaybook(def.plays, inventory, {
+    const { exitCode, report } = await runForCli(def, cli, inventory, {
       check: cli.check,
       forks: cli.forks,
       limit: cli.limit,
@@ -78,8 +81,8 @@ async function main(def: PlaybookDefinition, argv: readonly string[]): Promise<n
       signal: controller.signal,
       connect: (host) => connector.open(host),
     });
-    if (cli.json) writeJsonReport(cli.json, def, cli, report);
-    return report.exitCode;
+    if (cli.json && report) writeJsonReport(cli.json, def, cli, report);
+    return exitCode;
   } catch (err) {
     process.stderr.write(redact(describeError(err)) + '\n');
     if (err instanceof ValidationError || err instanceof UsageError) return ExitCode.usage;

@@ -2,6 +2,7 @@ import pLimit from 'p-limit';
 import { openConnection } from './connect';
 import { describeError } from './errors';
 import type { ExitCode } from './exit-codes';
+import type { TaskHooks } from './hooks';
 import { HostSession } from './host-session';
 import type { Inventory, ResolvedHost } from './inventory';
 import { planPlay } from './plan';
@@ -23,6 +24,8 @@ export interface RunOptions {
   verbose?: (host: string, line: string) => void;
   /** Aborted on SIGINT: no new task starts. */
   signal?: AbortSignal;
+  /** Observers of each task (plans: fingerprints and the apply gate); none by default. */
+  hooks?: TaskHooks;
   /** Opens a host's connection: the command line passes a prepared lib/connect.ts Connector, tests a fake. */
   connect?: (host: ResolvedHost) => Promise<Connection>;
 }

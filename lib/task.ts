@@ -1,5 +1,6 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { ValidationError } from './errors';
+import { paramsHash } from './fingerprint';
 import { registerSecret } from './secrets';
 import { validate } from './validate';
 import type { ApplyContext, ApplyOutcome, DecideEnv, Decision, Fact, FlushHandlersStep, Task, TaskKind, TaskOptions } from './types';
@@ -60,18 +61,20 @@ export function defineTask<S extends TSchema, F extends FactMap, Plan>(
     checkOptions(spec.module, options);
     const secrets = spec.secrets?.(params) ?? [];
     for (const s of secrets) registerSecret(s);
+    const name = spec.title(params);
     return {
       kind: 'task',
       options,
       definition: {
         module: spec.module,
-        name: spec.title(params),
+        name,
         kind: spec.kind ?? 'change',
         facts: spec.facts(params),
         decide: (facts, env) => spec.decide(params, facts as FactValues<F>, env),
         apply: (ctx, plan) => spec.apply(ctx, plan as Plan, params),
         secret: secrets.length > 0 || undefined,
         timeoutSeconds: spec.timeoutSeconds?.(params),
+        paramsHash: paramsHash(spec.module, name, params),
       },
     };
   };

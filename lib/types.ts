@@ -145,6 +145,8 @@ export interface TaskDefinition<Plan = unknown> {
   secret?: boolean;
   /** Default deadline in seconds for this task's reads and commands (the engine's default is 300). */
   timeoutSeconds?: number;
+  /** sha256 of the module, display name and parameters (stable JSON): a plan made from another playbook version is told by it. */
+  paramsHash?: string;
 }
 
 /** Engine options of a task, kept apart from the module's own parameters. */

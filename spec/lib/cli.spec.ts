@@ -30,4 +30,15 @@ test('-e values are JSON when they parse, strings otherwise; keys must be names'
   assert.throws(() => parseExtraVars(['a-b=1']), /"a-b" is not a valid var name/);
 });
 
+test('plan and report flags: --plan-out needs --check, --plan refuses it, --plan-max-age and --force-plan need --plan', () => {
+  const out = parseCli(['-i', 'lab', '--check', '--plan-out', 'p.json', '--html', 'r.html']);
+  assert.equal({ planOut: out.planOut, html: out.html, plan: out.plan, age: out.planMaxAgeSeconds, force: out.forcePlan }, { planOut: 'p.json', html: 'r.html', plan: undefined, age: 3600, force: false });
+  const apply = parseCli(['-i', 'lab', '--plan', 'p.json', '--plan-max-age', '600', '--force-plan']);
+  assert.equal({ plan: apply.plan, age: apply.planMaxAgeSeconds, force: apply.forcePlan, check: apply.check }, { plan: 'p.json', age: 600, force: true, check: false });
+  assert.throws(() => parseCli(['-i', 'lab', '--plan-out', 'p.json']), (e: unknown) => e instanceof UsageError && /add --check/.test((e as Error).message));
+  assert.throws(() => parseCli(['-i', 'lab', '--check', '--plan', 'p.json']), /leave out --check/);
+  assert.throws(() => parseCli(['-i', 'lab', '--force-plan']), /go with --plan FILE/);
+  assert.throws(() => parseCli(['-i', 'lab', '--plan', 'p.json', '--plan-max-age', 'soon']), /--plan-max-age must be a whole number of seconds, got "soon"/);
+});
+
 test.run();

@@ -4,7 +4,7 @@ import { batchScript, killedAtDeadline, parseBatch, type BatchEntry, type BatchR
 import type { Connection, ExecResult, HostFacts, HostView, Stdin, TaskResult } from './types';
 
 /** Gathering a host's facts takes one short script; a host that cannot answer it in this long is failed. */
-const FACTS_TIMEOUT_SECONDS = 30;
+const FACTS_TIMEOUT_SECONDS = 60;
 
 /** Extra time the client gives a batch beyond its slowest command's deadline, for the round trip itself. */
 const BATCH_SLACK_MS = 5000;

@@ -69,8 +69,10 @@ export class Run {
           const conn = await (this.options.connect ?? ((h) => openConnection(h, this.options)))(host);
           const verbose = this.options.verbose;
           const session = new HostSession(host, conn, verbose ? (l) => verbose(host.name, l) : undefined);
-          // Gathered while other hosts connect; a failure is reported by the host's first task.
-          session.gatherFacts().catch(() => {});
+          // Gathered within this host's connect slot, so at most `forks` hosts connect or gather at
+          // once (64 hosts gathering together on one machine timed out); a failure is reported by
+          // the host's first task.
+          await session.gatherFacts().catch(() => {});
           return session;
         } catch (err) {
           this.markUnreachable(host.name, describeError(err));

@@ -1,5 +1,6 @@
 // Light hosts for fan-out benchmarks: many network namespaces on the lab bridge, each running the
 // host's own sshd (no separate root filesystem), so hundreds of SSH targets cost a few MB each.
+import { NO_LOGIN_RC } from './sshd-login-rc';
 import { $ } from 'zx';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { KEY_FILE, LAB_DIR } from './paths';
@@ -63,6 +64,7 @@ function sshdConfig(p: ReturnType<typeof lightPaths>): string {
     'KbdInteractiveAuthentication no',
     'UsePAM no',
     'UseDNS no',
+    ...NO_LOGIN_RC,
     // Fan-out opens many connections at once; don't let sshd drop them as a flood.
     'MaxStartups 1000:30:2000',
     'Subsystem sftp /usr/lib/openssh/sftp-server',

@@ -5,6 +5,7 @@
  * 127.0.0.1, 198.18.7.0/29 inside namespaces named `keelj-*` that it creates and deletes itself,
  * and processes it started.
  */
+import { NO_LOGIN_RC } from '../../lab/sshd-login-rc';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,6 +60,7 @@ export async function startLabSshd(o: SshdOptions): Promise<LabSshd> {
       'UsePAM no',
       'StrictModes no',
       'UseDNS no',
+      ...NO_LOGIN_RC,
       `LogLevel ${o.logLevel ?? 'VERBOSE'}`,
       '',
     ].join('\n'),

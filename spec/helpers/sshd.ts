@@ -1,3 +1,4 @@
+import { NO_LOGIN_RC } from '../../lab/sshd-login-rc';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -78,6 +79,7 @@ export async function startSshdFleet(count: number): Promise<SshdFleet> {
         'StrictModes no',
         'UseDNS no',
         'LogLevel ERROR',
+        ...NO_LOGIN_RC,
         '',
       ].join('\n'),
     );

@@ -1,8 +1,9 @@
 import deepmerge from 'deepmerge';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError, ValidationError, type FieldProblem } from './errors';
+import { asConfigError, loadUserModule } from './load-module';
 import { registerSecret } from './secrets';
 import type { HostView, InventoryView } from './types';
 import { toProblems } from './validate';
@@ -117,27 +118,39 @@ const inventorySchema = {
 const ajv = new Ajv({ allErrors: true, strict: true });
 const checkInventory = ajv.compile(inventorySchema);
 
-/** `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path works too. */
-function resolveInventoryPath(arg: string): string {
-  if (arg.includes('/') || arg.endsWith('.ts') || arg.endsWith('.js')) return isAbsolute(arg) ? arg : resolve(arg);
-  for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
-    for (const ext of ['.ts', '.js']) {
-      const p = join(dir, arg + ext);
-      if (existsSync(p)) return p;
-    }
+/**
+ * `-i lab` → inventories/lab.ts (or .js) in the current directory, as Ansible resolves `-i`: the
+ * user's own repository, never keel's. A path (with a `/` or an extension) works too.
+ */
+export function resolveInventoryPath(arg: string, cwd = process.cwd()): string {
+  if (arg.includes('/') || /\.[cm]?[jt]s$/.test(arg)) return resolve(cwd, arg);
+  const dir = resolve(cwd, 'inventories');
+  for (const ext of ['.ts', '.js']) {
+    const p = join(dir, arg + ext);
+    if (existsSync(p)) return p;
   }
-  throw new UsageError(`no inventory named "${arg}": looked for inventories/${arg}.ts`);
+  throw new UsageError(`no inventory named "${arg}": looked for ${join(dir, arg)}.ts (or .js) in the current directory`);
 }
 
 /** Loads an inventory module (default export: a spec, or a function returning one). */
 export async function loadInventory(arg: string, extraVars: Record<string, unknown> = {}): Promise<Inventory> {
-  const file = resolveInventoryPath(arg);
-  if (!existsSync(file)) throw new UsageError(`inventory file not found: ${file}`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file);
-  let spec = mod.default ?? mod.inventory ?? mod;
-  if (typeof spec === 'function') spec = await spec();
+  const { spec, file } = await loadInventorySpec(arg);
   return buildInventory(spec, extraVars, file);
+}
+
+/** The inventory module's spec as written, not yet validated: for `keel inventory`. */
+export async function loadInventorySpec(arg: string): Promise<{ spec: unknown; file: string }> {
+  const file = resolveInventoryPath(arg);
+  const mod = loadUserModule(file, 'inventory') as { default?: unknown; inventory?: unknown };
+  let spec = mod.default ?? mod.inventory ?? mod;
+  if (typeof spec === 'function') {
+    try {
+      spec = await spec();
+    } catch (err) {
+      throw asConfigError(err, file, 'inventory');
+    }
+  }
+  return { spec, file };
 }
 
 /** Validates a spec (every problem at once) and resolves each host's connection and merged vars. */

@@ -2,7 +2,7 @@ import { Listr, type ListrTask } from 'listr2';
 import type { HostRecap, PlannedHost, Reporter } from '../reporter';
 import { redact } from '../secrets';
 import type { TaskResult } from '../types';
-import { detail, formatDiff, recapTable, seconds } from './format';
+import { detail, formatDiff, recapLines, seconds } from './format';
 
 type Outcome = { result?: TaskResult; reason?: string };
 
@@ -89,7 +89,7 @@ export class ListrReporter implements Reporter {
   }
 
   recap(recap: Readonly<Record<string, HostRecap>>, check: boolean): void {
-    process.stdout.write('\n' + recapTable(recap, check) + '\n');
+    process.stdout.write('\n' + recapLines(recap, check) + '\n');
   }
 
   note(line: string): void {

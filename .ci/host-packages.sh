@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed when missing (as root; otherwise says what is missing).
 # openssh-server, sudo: real sshd and become for engine tests; debootstrap, apt-cacher-ng, iproute2, psmisc: the lab;
-# sip-tester: sipp, the SIP client that probes the floating IP; ansible-core, hyperfine, time: bench/.
+# sip-tester: sipp, the SIP client that probes the floating IP; ansible-core, hyperfine, time: bench/;
+# tmux: a real pseudo-terminal for the live view's tests.
 set -euo pipefail
-packages=(openssh-server openssh-client sudo debootstrap apt-cacher-ng iproute2 psmisc sip-tester ansible-core hyperfine time procps)
+packages=(openssh-server openssh-client sudo debootstrap apt-cacher-ng iproute2 psmisc sip-tester ansible-core hyperfine time procps tmux)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

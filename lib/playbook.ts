@@ -4,6 +4,7 @@ import { describeError, KeelError, UsageError, ValidationError } from './errors'
 import { ExitCode } from './exit-codes';
 import { loadInventory } from './inventory';
 import type { Reporter } from './reporter';
+import { LiveReporter } from './reporters/live';
 import { PlainReporter } from './reporters/plain';
 import { runPlaybook, type RunReport } from './runner';
 import { redact, redactDeep } from './secrets';
@@ -86,10 +87,10 @@ async function main(def: PlaybookDefinition, argv: readonly string[]): Promise<n
 }
 
 function makeReporter(cli: CliOptions): Reporter {
-  if (process.stdout.isTTY && !cli.plain) {
-    // listr2 only for a terminal: loaded here, off the start-up path of plain and piped runs.
-    const { ListrReporter } = require('./reporters/listr') as typeof import('./reporters/listr');
-    return new ListrReporter({ diff: cli.diff });
+  // The live view redraws in place: plain lines when it is not a terminal, and under -v, whose
+  // command output would tear it.
+  if (process.stdout.isTTY && !cli.plain && !cli.verbose) {
+    return new LiveReporter({ diff: cli.diff, stream: process.stdout, color: process.stdout.hasColors?.() ?? false });
   }
   return new PlainReporter({ diff: cli.diff });
 }

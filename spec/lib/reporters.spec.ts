@@ -1,9 +1,13 @@
+import { XMLParser } from 'fast-xml-parser';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { emptyRecap, type HostRecap } from '../../lib/reporter';
 import { recapLines } from '../../lib/reporters/format';
+import { junitXml } from '../../lib/reporters/junit';
 import { LiveReporter, MARKS } from '../../lib/reporters/live';
 import { PlainReporter } from '../../lib/reporters/plain';
+import type { RunReport } from '../../lib/runner';
+import { registerSecret } from '../../lib/secrets';
 import type { TaskResult } from '../../lib/types';
 
 const recap = (r: Partial<HostRecap>): HostRecap => ({ ...emptyRecap(), ...r });
@@ -41,6 +45,83 @@ const result = (host: string, task: string, status: TaskResult['status'], extra:
   changes: [],
   durationMs: 120,
   ...extra,
+});
+
+function report(check: boolean, results: TaskResult[], unreachable: Record<string, string> = {}): RunReport {
+  return {
+    check,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    durationMs: 1500,
+    exitCode: 0,
+    interrupted: false,
+    recap: {},
+    unreachable,
+    plays: [{ name: 'site <web>', hosts: ['h1', 'h2', 'h3'], results }],
+  };
+}
+
+const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testcase' || name === 'testsuite' });
+
+test('JUnit: a testcase per host and task; failures fail, ignored failures pass, skips are skipped, a lost host is an error', () => {
+  registerSecret('hunter2-the-secret');
+  const xml = junitXml(
+    report(
+      false,
+      [
+        result('h1', 'writeFile /etc/motd', 'ok', { message: 'content is as wanted' }),
+        result('h1', 'writeFile /etc/app.conf', 'changed', { changes: [{ field: 'content', from: 'a', to: 'b' }] }),
+        result('h1', 'command false', 'failed', { error: 'command failed (exit 1): hunter2-the-secret \x1b[31mred\x1b[0m \x00 & <tag>' }),
+        result('h2', 'command false', 'failed', { error: 'ignored this', ignored: true }),
+        result('h2', 'service x', 'skipped', { message: 'condition is false' }),
+        result('h2', 'writeFile /y', 'failed', { error: 'connection lost', unreachable: true }),
+      ],
+      { h3: 'connection refused by root@127.0.0.1:1' },
+    ),
+    'site',
+  );
+  const doc = parser.parse(xml);
+  const suites = doc.testsuites;
+  assert.equal([suites.tests, suites.failures, suites.errors, suites.skipped], ['7', '1', '2', '1']);
+  const cases = suites.testsuite[0].testcase as Record<string, any>[];
+  assert.equal(
+    cases.map((c) => [c.classname, c.name, c.failure ? 'failure' : c.error ? 'error' : c.skipped !== undefined ? 'skipped' : 'pass']),
+    [
+      ['h1', 'writeFile /etc/motd', 'pass'],
+      ['h1', 'writeFile /etc/app.conf', 'pass'],
+      ['h1', 'command false', 'failure'],
+      ['h2', 'command false', 'pass'],
+      ['h2', 'service x', 'skipped'],
+      ['h2', 'writeFile /y', 'error'],
+      ['h3', 'connect', 'error'],
+    ],
+  );
+  assert.is(suites.testsuite[0].name, 'site <web>');
+  assert.is(cases[0].time, '0.120');
+  const failure = cases[2].failure;
+  assert.is(failure.type, 'failed');
+  assert.ok(!xml.includes('hunter2-the-secret'), 'secrets are redacted');
+  assert.ok(!xml.includes('\x1b') && !xml.includes('\x00'), 'no control characters in XML');
+  assert.match(failure['#text'], '& <tag>');
+  assert.match(cases[3]['system-out'], 'failed (ignored): ignored this');
+});
+
+test('JUnit in check mode: a task that would change is a failure of type drift, with its diff', () => {
+  const xml = junitXml(
+    report(true, [
+      result('h1', 'writeFile /etc/motd', 'ok'),
+      result('h2', 'writeFile /etc/motd', 'would change', { changes: [{ field: 'content', from: 'x', to: 'y' }], diff: '-x\n+y\n' }),
+    ]),
+    'site',
+  );
+  const doc = parser.parse(xml);
+  assert.is(doc.testsuites.failures, '1');
+  assert.match(doc.testsuites.name, '(check)');
+  const drift = doc.testsuites.testsuite[0].testcase[1].failure;
+  assert.is(drift.type, 'drift');
+  assert.match(drift.message, 'would change: content: x → y');
+  assert.match(drift['#text'], '+y');
+  // The same result outside check mode (it cannot happen, but the rule is check-only).
+  assert.is(parser.parse(junitXml(report(false, [result('h1', 't', 'ok')]), 'site')).testsuites.failures, '0');
 });
 
 /** A stand-in terminal: the live view only needs write, columns and rows. */

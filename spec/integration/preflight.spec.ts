@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { repoRoot, runCli, writeInventory, type CliRun } from '../helpers/cli';
+import { repoRoot, runCli, runKeel, writeInventory, type CliRun } from '../helpers/cli';
 
 const test = suite('preflight');
 const PLAYBOOK = join(__dirname, 'fixtures', 'engine-playbook.ts');
@@ -83,10 +83,10 @@ test('an unreadable key file: a directory, or a file that is no private key', as
   refusedBeforeContact(await runCli(PLAYBOOK, ['-i', inventory({ keyFile: join(dir, 'not-a-key') })]), 'not a private key ssh can use');
 });
 
-test('an unwritable --json path', async () => {
+test('an unwritable --json path, and the --json of keel run', async () => {
   const missing = join(dir, 'no-such-dir', 'report.json');
   refusedBeforeContact(await runCli(PLAYBOOK, ['-i', inventory(), '--json', missing]), `--json ${missing}: the directory`);
-  refusedBeforeContact(await runCli(PLAYBOOK, ['-i', inventory(), '--json', '/proc/keel.json']), /--json \/proc\/keel\.json: cannot write in \/proc/);
+  refusedBeforeContact(await runKeel(['run', PLAYBOOK, '-i', inventory(), '--json', '/proc/keel.json']), /--json \/proc\/keel\.json: cannot write in \/proc/);
 });
 
 test('an unwritable --junit path', async () => {
@@ -110,6 +110,7 @@ export default playbook('bad-notify', [{
   );
   const pattern = /play "files": task "writeFile .*\/x" notifies "restart sshd", which is not a handler of the play \(its handlers: "restart ssh"\)/;
   refusedBeforeContact(await runCli(file, ['-i', inventory()]), pattern);
+  refusedBeforeContact(await runKeel(['run', file, '-i', inventory()]), pattern);
 });
 
 test('a syntax error in a TypeScript inventory', async () => {
@@ -117,6 +118,19 @@ test('a syntax error in a TypeScript inventory', async () => {
   writeFileSync(file, `export default {\n  hosts: { host1: { address: '127.0.0.1', port: ${port} } }\n  vars: {},\n};\n`);
   const pattern = /broken-inventory\.ts:3:\d+: syntax error: Expected ',', got/;
   refusedBeforeContact(await runCli(PLAYBOOK, ['-i', file]), pattern);
+  refusedBeforeContact(await runKeel(['check', PLAYBOOK, '-i', file]), pattern);
+});
+
+test('a syntax error in a TypeScript playbook (keel run)', async () => {
+  const file = join(dir, 'broken-playbook.ts');
+  writeFileSync(file, `import { playbook } from ${JSON.stringify(join(repoRoot, 'lib', 'playbook'))};\nexport default playbook('x', [{ name: 'p', hosts: 'all' tasks: () => [] }]);\n`);
+  refusedBeforeContact(await runKeel(['run', file, '-i', inventory()]), /broken-playbook\.ts:2:\d+: syntax error: Expected ',', got/);
+});
+
+test('a file whose default export is not a playbook (keel run)', async () => {
+  const file = join(dir, 'not-a-playbook.ts');
+  writeFileSync(file, 'export default { plays: 1 };\n');
+  refusedBeforeContact(await runKeel(['run', file, '-i', inventory()]), "its default export is not a playbook (export default playbook('name', [...plays]))");
 });
 
 test.run();

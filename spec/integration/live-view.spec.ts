@@ -4,7 +4,7 @@
  * the screen tmux shows, colours included.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { repoRoot, writeInventory } from '../helpers/cli';
@@ -69,6 +69,8 @@ test.before(async () => {
 });
 test.after(async () => {
   spawnSync('tmux', ['-L', SOCKET, 'kill-server'], { stdio: 'ignore' });
+  // tmux leaves its socket file behind.
+  rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SOCKET), { force: true });
   await fleet?.stop();
 });
 

@@ -39,6 +39,14 @@ export class InventoryFileError extends UsageError {
   }
 }
 
+/**
+ * A playbook, inventory or file that cannot work as given (a syntax error, a missing key file,
+ * an unwritable report path, a notify naming no handler): found before any host is contacted.
+ */
+export class ConfigError extends KeelError {
+  override name = 'ConfigError';
+}
+
 /** A host that could not be connected to (refused, timed out, bad host key, auth failed). */
 export class UnreachableError extends KeelError {
   override name = 'UnreachableError';

@@ -1,8 +1,9 @@
 import deepmerge from 'deepmerge';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError, ValidationError, type FieldProblem } from './errors';
+import { asConfigError, loadUserModule } from './load-module';
 import { REDACTED, registerSecret } from './secrets';
 import type { HostView, InventoryView } from './types';
 import { toProblems } from './validate';
@@ -157,22 +158,22 @@ const ANSIBLE_FILE = /\.(ini|ya?ml|json)$/;
 const MODULE_FILE = /\.[cm]?[jt]s$/;
 
 /**
- * `-i lab` → inventories/lab.ts (in the working directory, else beside keel's own); a path to a
- * .ts or .js file works too. Anything else is an Ansible inventory: `-i hosts.ini`,
- * `-i hosts.yml`, `-i inventory/` (a directory), `-i hosts` (an INI file without extension,
- * when there is no inventories/hosts.ts).
+ * `-i lab` → inventories/lab.ts (or .js) in the working directory, as Ansible resolves `-i`: the
+ * user's own repository, never keel's. A path to a .ts or .js file works too. Anything else is an
+ * Ansible inventory: `-i hosts.ini`, `-i hosts.yml`, `-i inventory/` (a directory), `-i hosts`
+ * (an INI file without extension, when there is no inventories/hosts.ts).
  */
-export function resolveInventorySource(arg: string): InventorySource {
-  const path = isAbsolute(arg) ? arg : resolve(arg);
+export function resolveInventorySource(arg: string, cwd = process.cwd()): InventorySource {
+  const path = resolve(cwd, arg);
   if (MODULE_FILE.test(arg)) return { kind: 'typescript', path };
   if (!arg.includes('/') && !ANSIBLE_FILE.test(arg)) {
-    for (const dir of [resolve('inventories'), join(__dirname, '..', 'inventories')]) {
-      for (const ext of ['.ts', '.js']) {
-        const p = join(dir, arg + ext);
-        if (existsSync(p)) return { kind: 'typescript', path: p };
-      }
+    for (const ext of ['.ts', '.js']) {
+      const p = join(cwd, 'inventories', arg + ext);
+      if (existsSync(p)) return { kind: 'typescript', path: p };
     }
-    if (!existsSync(path)) throw new UsageError(`no inventory named "${arg}": looked for inventories/${arg}.ts and ./${arg}`);
+    if (!existsSync(path)) {
+      throw new UsageError(`no inventory named "${arg}": looked for ${join(cwd, 'inventories', arg)}.ts (or .js) and ${path}`);
+    }
   }
   if (!existsSync(path)) throw new UsageError(`inventory not found: ${arg}`);
   return { kind: 'ansible', path };
@@ -189,13 +190,23 @@ export async function loadInventory(arg: string, extraVars: Record<string, unkno
     const { loadAnsibleInventory } = require('./ansible-inventory') as typeof import('./ansible-inventory');
     return loadAnsibleInventory(source.path, extraVars);
   }
-  const file = source.path;
-  if (!existsSync(file)) throw new UsageError(`inventory file not found: ${file}`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(file);
-  let spec = mod.default ?? mod.inventory ?? mod;
-  if (typeof spec === 'function') spec = await spec();
+  const { spec, file } = await loadInventorySpec(source.path);
   return buildInventory(spec, extraVars, file);
+}
+
+/** The inventory module's spec as written, not yet validated: for `keel inventory`. */
+export async function loadInventorySpec(arg: string): Promise<{ spec: unknown; file: string }> {
+  const file = resolveInventorySource(arg).path;
+  const mod = loadUserModule(file, 'inventory') as { default?: unknown; inventory?: unknown };
+  let spec = mod.default ?? mod.inventory ?? mod;
+  if (typeof spec === 'function') {
+    try {
+      spec = await spec();
+    } catch (err) {
+      throw asConfigError(err, file, 'inventory');
+    }
+  }
+  return { spec, file };
 }
 
 /** Validates a spec (every problem at once) and resolves each host's connection and merged vars. */

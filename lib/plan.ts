@@ -1,3 +1,5 @@
+import { ConfigError } from './errors';
+import { taskName } from './execute';
 import { selectHosts, type Inventory, type ResolvedHost } from './inventory';
 import type { HostFacts, Play, Step, Task } from './types';
 
@@ -38,18 +40,42 @@ export function planPlay(play: Play, inventory: Inventory, options: PlanOptions)
   }
   return hosts.map((host) => {
     let steps: Step[] | undefined;
+    const handlers = play.handlers?.(host) ?? {};
     try {
-      steps = stepsFor(play, host, notYetGathered, options);
+      steps = stepsFor(play, host, notYetGathered, options, handlers);
     } catch (err) {
       if (!(err instanceof FactsNeeded)) throw err;
     }
-    return { host, steps, handlers: play.handlers?.(host) ?? {} };
+    return { host, steps, handlers };
   });
 }
 
-/** The host's steps, tag-filtered. */
-export function stepsFor(play: Play, host: ResolvedHost, facts: HostFacts, options: PlanOptions): Step[] {
-  return play.tasks(host, facts).filter((s) => s.kind === 'flush handlers' || tagged(s, options));
+/** The host's steps, tag-filtered; a notify naming no handler of the play is refused here. */
+export function stepsFor(
+  play: Play,
+  host: ResolvedHost,
+  facts: HostFacts,
+  options: PlanOptions,
+  handlers: Readonly<Record<string, Task>> = play.handlers?.(host) ?? {},
+): Step[] {
+  const steps = play.tasks(host, facts);
+  checkNotify(play, steps, handlers);
+  return steps.filter((s) => s.kind === 'flush handlers' || tagged(s, options));
+}
+
+/** A notify naming no handler of the play would be silently ignored: refuse it before any host. */
+function checkNotify(play: Play, steps: readonly Step[], handlers: Readonly<Record<string, Task>>): void {
+  const tasks: Task[] = [...steps.filter((s): s is Task => s.kind === 'task'), ...Object.values(handlers)];
+  for (const task of tasks) {
+    for (const name of task.options.notify ?? []) {
+      if (Object.hasOwn(handlers, name)) continue;
+      const known = Object.keys(handlers);
+      throw new ConfigError(
+        `play "${play.name}": task "${taskName(task)}" notifies "${name}", which is not a handler of the play ` +
+          (known.length ? `(its handlers: ${known.map((k) => `"${k}"`).join(', ')})` : '(it has no handlers)'),
+      );
+    }
+  }
 }
 
 /** `--tags`: tasks with any of the tags (and `always`); `--skip-tags`: never those. */

@@ -28,20 +28,35 @@ export function formatDiff(r: TaskResult): string {
   return lines.map((l) => '    ' + l).join('\n');
 }
 
-export function recapTable(recap: Readonly<Record<string, HostRecap>>, check: boolean): string {
-  const hosts = Object.keys(recap);
-  const width = Math.max(4, ...hosts.map((h) => h.length));
-  const cols: [string, keyof HostRecap][] = [
-    ['ok', 'ok'],
-    [check ? 'would change' : 'changed', check ? 'wouldChange' : 'changed'],
-    ['failed', 'failed'],
-    ['skipped', 'skipped'],
-    ['unreachable', 'unreachable'],
-    ['ignored', 'ignored'],
+/** A host's recap in Ansible's terms: ok counts changed tasks too; in check mode changed= is what would change. */
+export function ansibleCounts(r: HostRecap, check: boolean): [string, number][] {
+  const changed = r.changed + (check ? r.wouldChange : 0);
+  return [
+    ['ok', r.ok + r.changed + r.wouldChange],
+    ['changed', changed],
+    ['unreachable', r.unreachable],
+    ['failed', r.failed],
+    ['skipped', r.skipped],
+    ['rescued', 0],
+    ['ignored', r.ignored],
   ];
-  const head = 'host'.padEnd(width) + '  ' + cols.map(([n]) => n).join('  ');
+}
+
+/**
+ * The recap as Ansible prints it, one line a host, so that CI greps written for Ansible work:
+ * `node1 : ok=16 changed=0 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0`.
+ * `paint` colours a count (ok green, changed yellow, failed red, ...) where colour is wanted.
+ */
+export function recapLines(
+  recap: Readonly<Record<string, HostRecap>>,
+  check: boolean,
+  paint: (key: string, text: string, count: number) => string = (_k, t) => t,
+): string {
+  const hosts = Object.keys(recap);
+  const width = Math.max(0, ...hosts.map((h) => h.length));
+  const head = check ? 'PLAY RECAP (check mode: nothing was changed; changed= counts what would change)' : 'PLAY RECAP';
   const rows = hosts.map(
-    (h) => h.padEnd(width) + '  ' + cols.map(([n, k]) => String(recap[h][k]).padStart(n.length)).join('  '),
+    (h) => `${h.padEnd(width)} : ` + ansibleCounts(recap[h], check).map(([k, n]) => paint(k, `${k}=${n}`, n)).join(' '),
   );
-  return redact(['RECAP' + (check ? ' (check mode: nothing was changed)' : ''), head, ...rows].join('\n'));
+  return redact([head, ...rows].join('\n'));
 }

@@ -1,7 +1,7 @@
 import type { HostRecap, PlannedHost, Reporter } from '../reporter';
 import { redact } from '../secrets';
 import type { TaskResult } from '../types';
-import { detail, formatDiff, recapTable, seconds } from './format';
+import { detail, formatDiff, recapLines, seconds } from './format';
 
 /** One plain line per event: for pipes, CI logs and cron mail. */
 export class PlainReporter implements Reporter {
@@ -33,7 +33,7 @@ export class PlainReporter implements Reporter {
 
   recap(recap: Readonly<Record<string, HostRecap>>, check: boolean): void {
     this.out('');
-    this.out(recapTable(recap, check));
+    this.out(recapLines(recap, check));
   }
 
   note(line: string): void {

@@ -26,6 +26,24 @@ export function runCli(playbookFile: string, args: string[], env: NodeJS.Process
   });
 }
 
+export const KEEL_BIN = join(repoRoot, 'bin', 'keel.js');
+
+/** Runs the `keel` command (bin/keel.js) as a user would, from `cwd`. */
+export function runKeel(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [KEEL_BIN, ...args], {
+      cwd: options.cwd ?? repoRoot,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** Writes an inventory module (a plain object default export) and returns its path. */
 export function writeInventory(dir: string, spec: unknown, name = 'inventory.ts'): string {
   const file = join(dir, name);

@@ -1,7 +1,10 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ValidationError } from '../../lib/errors';
-import { buildInventory, selectHosts } from '../../lib/inventory';
+import { ConfigError, UsageError, ValidationError } from '../../lib/errors';
+import { buildInventory, loadInventory, resolveInventorySource, selectHosts } from '../../lib/inventory';
 
 const spec = {
   vars: { level: 'inventory', nested: { a: 1, b: 1 }, list: [1, 2] },
@@ -82,6 +85,51 @@ test('host patterns: all, groups, unions, exclusions, intersections and globs, i
   assert.equal(names('cluster:&web'), ['node2', 'node3']);
   assert.equal(names('node[12]*'.replace('[12]', '')), ['node1', 'node2', 'node3']);
   assert.throws(() => names('nosuch'), /no host or group named "nosuch"/);
+});
+
+test('-i NAME is inventories/NAME.ts (or .js) in the working directory, never keel\'s own', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'keel-inv-'));
+  mkdirSync(join(cwd, 'inventories'));
+  writeFileSync(join(cwd, 'inventories', 'prod.ts'), 'export default { hosts: { web1: { address: "192.0.2.1" } } };\n');
+  writeFileSync(join(cwd, 'inventories', 'old.js'), 'module.exports = { hosts: { db1: {} } };\n');
+  assert.is(resolveInventorySource('prod', cwd).path, join(cwd, 'inventories', 'prod.ts'));
+  assert.is(resolveInventorySource('old', cwd).path, join(cwd, 'inventories', 'old.js'));
+  assert.is(resolveInventorySource('inventories/prod.ts', cwd).path, join(cwd, 'inventories', 'prod.ts'), 'a path is relative to the working directory too');
+  // keel's own repository has inventories/lab.ts: from elsewhere, "lab" is not found.
+  assert.throws(
+    () => resolveInventorySource('lab', cwd).path,
+    (e: unknown) => e instanceof UsageError && (e as Error).message.includes(`looked for ${join(cwd, 'inventories', 'lab')}.ts`),
+  );
+  const here = process.cwd();
+  process.chdir(cwd);
+  try {
+    assert.equal((await loadInventory('prod')).hosts.map((h) => h.address), ['192.0.2.1']);
+  } finally {
+    process.chdir(here);
+  }
+});
+
+test('a syntax error or a throw in an inventory file is one ConfigError line naming the place', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'keel-inv-'));
+  const bad = join(cwd, 'bad.ts');
+  writeFileSync(bad, 'export default {\n  hosts: { a: {} }\n  vars: 1,\n};\n');
+  const thrower = join(cwd, 'thrower.ts');
+  writeFileSync(thrower, 'const x: any = undefined;\nexport default { hosts: x.missing };\n');
+  const fn = join(cwd, 'fn.ts');
+  writeFileSync(fn, 'export default () => { throw new TypeError("no hosts today"); };\n');
+  for (const [file, pattern] of [
+    [bad, /bad\.ts:3:\d+: syntax error: Expected ',', got/],
+    [thrower, /cannot load inventory .*thrower\.ts: TypeError: Cannot read properties of undefined \(reading 'missing'\) \(at .*thrower\.ts:2:\d+\)/],
+    [fn, /cannot load inventory .*fn\.ts: TypeError: no hosts today/],
+  ] as const) {
+    const err = await loadInventory(file).then(
+      () => assert.unreachable('should have thrown'),
+      (e: unknown) => e,
+    );
+    assert.instance(err, ConfigError);
+    assert.match((err as Error).message, pattern);
+    assert.not.match((err as Error).message, '\n', 'one line');
+  }
 });
 
 test.run();

@@ -8,12 +8,13 @@ import { buildInventory } from '../../lib/inventory';
 import { graphText, listJson } from '../../lib/inventory-command';
 import { repoRoot, runCli, writeInventory, type CliRun } from '../helpers/cli';
 
-const KEEL = join(repoRoot, 'lib', 'keel.ts');
+/** The package's bin, as `npx keel` runs it (in this checkout it runs the sources). */
+const KEEL = join(repoRoot, 'bin', 'keel.js');
 
 /** Runs `keel ARGS` as a user would, in `cwd`. */
 function keel(args: string[], cwd = repoRoot): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register'), KEEL, ...args], {
+    const child = spawn(process.execPath, [KEEL, ...args], {
       cwd,
       env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(repoRoot, 'tsconfig.json') },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,7 +80,7 @@ test('keel inventory --list / --graph / --host on a .ts inventory, JSON with sor
 test('usage: --help, a missing mode, an unknown command', async () => {
   const help = await keel(['--help']);
   assert.is(help.code, 0);
-  assert.match(help.stdout, /inventory\s+show an inventory/);
+  assert.match(help.stdout, /keel inventory -i INVENTORY --list\|--graph\|--host NAME\s+the inventory/);
   const invHelp = await keel(['inventory', '--help']);
   assert.is(invHelp.code, 0);
   assert.match(invHelp.stdout, /usage: keel inventory -i INVENTORY \(--list \| --graph \[GROUP\] \| --host HOST\)/);
@@ -102,6 +103,33 @@ test('a bad Ansible inventory: exit 2, one line naming file and line, no stack t
   assert.is(play.stderr.trim().split('\n').length, 1, play.stderr);
   assert.match(play.stderr, /bad.ini:2: motd: Jinja2 templates are not supported/);
   assert.not.match(play.stderr, /\n\s+at /);
+});
+
+test('keel audit: `keel audit PLAYBOOK ...` is an audit run, `keel audit diff OLD NEW` compares (exit 4 on new drift)', async () => {
+  const help = await keel(['audit', '--help']);
+  assert.is(help.code, 0);
+  assert.match(help.stdout, /usage: keel audit \[run\] PLAYBOOK -i INVENTORY --out DIR/);
+  // The run form without the word "run": its own checks, before any host (no inventory of that name).
+  const run = await keel(['audit', 'playbooks/ha-asterisk.ts', '-i', 'nosuch', '--out', join(scratch, 'audits')]);
+  assert.is(run.code, 2, run.stderr);
+  assert.match(run.stderr, /no inventory named "nosuch"/);
+  const noOut = await keel(['audit', 'playbooks/ha-asterisk.ts', '-i', 'lab']);
+  assert.is(noOut.code, 2);
+  assert.match(noOut.stderr, /--out DIR is required/);
+  const record = (status: string) => ({
+    format: 'keel-run/1', playbook: 'pb', inventory: 'inv', limit: null, commit: null, check: true,
+    startedAt: '2026-11-25T00:00:00.000Z', durationMs: 1, exitCode: 0, interrupted: false, recap: {}, unreachable: {},
+    plays: [{ name: 'p', hosts: ['h1'], results: [{ host: 'h1', task: 'motd', status, module: 'm', durationMs: 1, play: 0, step: 0, handler: false, changes: status === 'ok' ? [] : [{ field: 'content', from: 'a', to: 'b' }] }] }],
+  });
+  writeFileSync(join(scratch, 'old.json'), JSON.stringify(record('ok')));
+  writeFileSync(join(scratch, 'new.json'), JSON.stringify(record('would change')));
+  const drift = await keel(['audit', 'diff', 'old.json', 'new.json'], scratch);
+  assert.is(drift.code, 4, drift.stderr);
+  assert.match(drift.stdout, /motd/);
+  const fixed = await keel(['audit', 'diff', 'new.json', 'old.json'], scratch);
+  assert.is(fixed.code, 0, fixed.stderr);
+  const notAudit = await keel(['audit', 'diff', 'old.json', 'nope.json'], scratch);
+  assert.is(notAudit.code, 2);
 });
 
 test('npm run keel runs where it was called from', async () => {

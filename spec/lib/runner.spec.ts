@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FACTS_SCRIPT } from '../../lib/host-facts';
+import { ConfigError } from '../../lib/errors';
 import { flushHandlers } from '../../lib/task';
 import { buildInventory } from '../../lib/inventory';
 import type { HostRecap, Reporter } from '../../lib/reporter';
@@ -281,6 +282,25 @@ test('bad task parameters fail while the playbook is planned, before any connect
     assert.match(String(err), 'content: must be string');
   }
   assert.is(s.conns.size, 0, 'no host was contacted');
+});
+
+test('a notify naming no handler of the play is a ConfigError while planning, before any connection', async () => {
+  const s = setup();
+  const play = filesPlay((h) => [writeFile({ path: `${h.vars.root}/x`, content: 'x\n' }, { notify: ['restart ssh'] })]);
+  try {
+    await run([play], s);
+    assert.unreachable('should have thrown');
+  } catch (err) {
+    assert.instance(err, ConfigError);
+    assert.match((err as Error).message, /task "writeFile .*\/x" notifies "restart ssh", which is not a handler of the play \(its handlers: "mark", "unused"\)/);
+    assert.not.match((err as Error).message, '\n');
+  }
+  assert.is(s.conns.size, 0, 'no host was contacted');
+  const noHandlers: Play = { name: 'bare', hosts: 'all', tasks: (h) => [writeFile({ path: `${h.vars.root}/y`, content: 'y\n' }, { notify: ['x'] })] };
+  await run([noHandlers], s).then(
+    () => assert.unreachable('should have thrown'),
+    (err) => assert.match((err as Error).message, '(it has no handlers)'),
+  );
 });
 
 test.run();

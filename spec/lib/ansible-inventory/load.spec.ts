@@ -157,7 +157,7 @@ test('-i: a name is inventories/NAME.ts first; files and directories are Ansible
     assert.equal((await loadInventory('hosts')).hosts.map((h) => h.name), ['h2']);
     assert.equal((await loadInventory('inv')).hosts.map((h) => h.name), ['h3']);
     assert.equal((await loadInventory('lab')).hosts.map((h) => h.name), ['ts1']);
-    assert.throws(() => resolveInventorySource('nosuch'), (e: unknown) => e instanceof UsageError && /no inventory named "nosuch": looked for inventories\/nosuch.ts and .\/nosuch/.test((e as Error).message));
+    assert.throws(() => resolveInventorySource('nosuch'), (e: unknown) => e instanceof UsageError && /no inventory named "nosuch": looked for .*inventories\/nosuch.ts \(or .js\) and .*\/nosuch/.test((e as Error).message));
     assert.throws(() => resolveInventorySource('nosuch.yml'), /inventory not found: nosuch.yml/);
   } finally {
     process.chdir(cwd);

@@ -49,7 +49,7 @@ export async function executeTask(task: Task, session: HostSession, check: boole
         const command = fact.command(facts);
         const r = await session.read(command, timeoutSeconds);
         if (r.timedOut) throw new TimeoutError(`reading ${fact.name} timed out after ${r.timeoutSeconds}s`);
-        reads.push({ key, name: fact.name, command, result: r });
+        reads.push({ key, name: fact.name, command, result: r, fingerprint: fact.fingerprint?.(r) });
         values[key] = fact.parse(r, facts);
       }
       hooks?.factsRead?.(reads, facts);

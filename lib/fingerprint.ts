@@ -26,8 +26,9 @@ export function paramsHash(module: string, name: string, params: unknown): strin
   return sha256(stableJson({ module, name, params }));
 }
 
-/** One fact read: the command and its raw result (exit code, stdout, stderr). */
-export function factHash(command: string, result: Pick<ExecResult, 'code' | 'stdout' | 'stderr'>): string {
+/** One fact read: the command and its raw result (exit code, stdout, stderr), or the fact's own fingerprint of it. */
+export function factHash(command: string, result: Pick<ExecResult, 'code' | 'stdout' | 'stderr'>, fingerprint?: string): string {
+  if (fingerprint !== undefined) return sha256(stableJson({ command, fingerprint }));
   return sha256(stableJson({ command, code: result.code, stdout: result.stdout, stderr: result.stderr }));
 }
 

@@ -11,6 +11,8 @@ export interface FactRead {
   name: string;
   command: string;
   result: ExecResult;
+  /** The fact's own fingerprint of the result, when it declares one (see Fact.fingerprint). */
+  fingerprint?: string;
 }
 
 /** Where a task is about to run: its play, host, step index (the flush step's, for a handler) and itself. */

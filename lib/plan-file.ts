@@ -85,7 +85,7 @@ export class FactCapture {
       this.hostFacts.set(site.host, hostFactsHash(hostFacts));
       this.reads.set(
         key(this.plays.indexOf(site.play), site.host, site.index, taskName(site.task)),
-        reads.map((r) => ({ name: redact(r.name), sha256: factHash(r.command, r.result) })),
+        reads.map((r) => ({ name: redact(r.name), sha256: factHash(r.command, r.result, r.fingerprint) })),
       );
     },
   });

@@ -74,6 +74,12 @@ export interface Fact<T> {
   command(host: HostFacts): string;
   /** The typed value; throws (KeelError) when the result says the host cannot be read. */
   parse(result: ExecResult, host: HostFacts): T;
+  /**
+   * What of the raw result a plan compares (`--plan-out`, then `--plan`): by default the exit code,
+   * stdout and stderr. A fact whose output also holds parts that move with no change to what tasks
+   * decide on (the CIB's status section and update counter) returns the rest here.
+   */
+  fingerprint?(result: ExecResult): string;
 }
 
 /** One difference between what is and what is wanted, stated for a person. */

@@ -145,6 +145,64 @@ e2e('an apply changes exactly what check mode predicted, and the next check find
   assert.is(check.code, 0, check.stdout + check.stderr);
 });
 
+// Reviewed plans (issue 14) on the live cluster: the CIB's status section and num_updates move
+// all the time; only its configuration and epoch may refuse a plan.
+const stickiness = () => labSsh('node1', 'crm_attribute --type rsc_defaults --name resource-stickiness --query --quiet').stdout.trim();
+
+e2e('a plan made by --check --plan-out is applied exactly (too old: refused unless forced), though the CIB status moved meanwhile', async () => {
+  assert.is(labSsh('node1', 'crm_attribute --type rsc_defaults --name resource-stickiness --update 50').code, 0);
+  assert.is(labSsh('node2', "printf 'START=no\\n' > /etc/default/corosync").code, 0);
+  const plan = tmp('plan.json');
+  const check = await runCli(HA, ['-i', 'lab', '--check', '--plan-out', plan, '--html', tmp('drift.html')]);
+  assert.is(check.code, 4, check.stdout + check.stderr);
+  assert.match(check.stderr, `plan written to ${plan}: 2 changes`);
+  // The cluster lives on: a transient node attribute lands in the status section and bumps num_updates.
+  const updates = (n: string) => /num_updates="(\d+)"/.exec(labSsh(n, 'cibadmin --query | head -1').stdout)?.[1];
+  const before = updates('node1');
+  assert.is(labSsh('node1', `crm_attribute --node node1 --name keel-e2e --update ${Date.now()} --lifetime reboot`).code, 0);
+  await sleep(1500);
+  assert.is.not(updates('node1'), before, 'num_updates moved');
+  // Older than --plan-max-age: refused before any host is contacted, nothing changed.
+  const old = await runCli(HA, ['-i', 'lab', '--plan', plan, '--plan-max-age', '0']);
+  assert.is(old.code, 5, old.stdout + old.stderr);
+  assert.match(old.stderr, 'plan refused');
+  assert.is(stickiness(), '50');
+  // Forced: its facts are still compared, and they hold (the configuration did not move).
+  const r = await runCli(HA, ['-i', 'lab', '--plan', plan, '--plan-max-age', '0', '--force-plan', '--json', tmp('planned.json')]);
+  assert.is(r.code, 0, r.stdout + r.stderr);
+  const changed = results(readReport(tmp('planned.json'))).filter((x) => x.status === 'changed');
+  assert.equal(changed.map((c) => [c.host, c.task]), [
+    ['node2', 'writeFile /etc/default/corosync'],
+    ['node1', 'crmRscDefaults resource-stickiness'],
+  ]);
+  assert.is(stickiness(), '100');
+  assert.is(labSsh('node2', 'grep -c START=yes /etc/default/corosync').stdout.trim(), '1');
+});
+
+e2e('a plan whose CIB was hand-edited since is refused (exit 5): the CIB epoch and every file stay as they were', async () => {
+  assert.is(labSsh('node1', 'crm_attribute --type rsc_defaults --name resource-stickiness --update 50').code, 0);
+  const plan = tmp('plan2.json');
+  const check = await runCli(HA, ['-i', 'lab', '--check', '--plan-out', plan]);
+  assert.is(check.code, 4, check.stdout + check.stderr);
+  // Someone edits the cluster by hand after the review.
+  assert.is(labSsh('node1', 'crm_resource --resource HA-Asterisk-IP --set-parameter cidr_netmask --parameter-value 25').code, 0);
+  const epoch = cibEpoch('node1');
+  const corosync = labSsh('node2', 'sha256sum /etc/default/corosync /etc/corosync/corosync.conf').stdout;
+  const r = await runCli(HA, ['-i', 'lab', '--plan', plan]);
+  assert.is(r.code, 5, r.stdout + r.stderr);
+  assert.match(r.stderr, 'plan refused');
+  assert.match(r.stderr, /node1 \| .*fact "the CIB \(cibadmin --query\)" moved since the plan/);
+  assert.is(cibEpoch('node1'), epoch, 'the CIB was not touched');
+  assert.is(stickiness(), '50');
+  assert.is(labSsh('node2', 'sha256sum /etc/default/corosync /etc/corosync/corosync.conf').stdout, corosync);
+  // A plain apply repairs both, and the cluster is converged again.
+  const fix = await runCli(HA, ['-i', 'lab', '--json', tmp('fix.json')]);
+  assert.is(fix.code, 0, fix.stdout + fix.stderr);
+  assert.is(results(readReport(tmp('fix.json'))).filter((x) => x.status === 'changed').length, 2);
+  const again = await runCli(HA, ['-i', 'lab', '--check']);
+  assert.is(again.code, 0, again.stdout + again.stderr);
+});
+
 let killed = '';
 e2e('failover: the node holding the IP loses power; SIP answers from the other node within 30 s', async () => {
   killed = nodeHolding(VIP) ?? '';

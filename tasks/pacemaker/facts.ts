@@ -57,4 +57,25 @@ export const cibFact: Fact<CibState> = {
     if (cibUnavailable(r)) return { cib: emptyCib(), unavailable: exited(r) };
     throw new KeelError(cannotReadCib(exited(r)));
   },
+  fingerprint: cibFingerprint,
 };
+
+/**
+ * What a plan compares of the CIB: its epochs and its configuration section. The rest of
+ * `cibadmin --query` moves on a live cluster with no configuration change (num_updates,
+ * cib-last-written, the status section with every monitor result), and would refuse every plan.
+ * A hand edit (`crm configure ...`, `cibadmin --replace`) changes the configuration and raises
+ * the epoch. When the output is not a CIB, the whole result is compared.
+ */
+export function cibFingerprint(r: ExecResult): string {
+  const open = /<cib\b[^>]*>/.exec(r.stdout);
+  const start = r.stdout.indexOf('<configuration');
+  const end = r.stdout.indexOf('</configuration>');
+  if (r.code !== 0 || !open || start < 0 || end < start) return JSON.stringify([r.code, r.stdout, r.stderr]);
+  const epoch = (name: string) => new RegExp(`\\s${name}="([^"]*)"`).exec(open[0])?.[1] ?? '';
+  return JSON.stringify({
+    admin_epoch: epoch('admin_epoch'),
+    epoch: epoch('epoch'),
+    configuration: r.stdout.slice(start, end + '</configuration>'.length),
+  });
+}

@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KeelError } from '../../../lib/errors';
 import { emptyCib } from '../../../tasks/pacemaker/cib';
-import { CIB_QUERY, cibFact } from '../../../tasks/pacemaker/facts';
+import { CIB_QUERY, cibFact, cibFingerprint } from '../../../tasks/pacemaker/facts';
+import { factHash } from '../../../lib/fingerprint';
 import { CIB_XML } from '../../fixtures/crm/reference-cib';
 import { debianFacts } from '../../helpers/task-harness';
 
@@ -50,6 +51,27 @@ test('output that is not XML throws a KeelError naming the CIB', () => {
     () => parse({ code: 0, stdout: '<cib><configuration>' }),
     (e: unknown) => e instanceof KeelError && /^cannot read the CIB: cibadmin --query printed something that is not a CIB: CIB is not well-formed XML/.test(e.message),
   );
+});
+
+test('the plan fingerprint of the CIB: status, num_updates and cib-last-written move freely; configuration and epoch do not', () => {
+  const hash = (xml: string, code = 0) => factHash(CIB_QUERY, { code, stdout: xml, stderr: '' }, cibFingerprint({ code, stdout: xml, stderr: '' }));
+  assert.ok(CIB_XML.includes('<status>'), 'the recorded CIB has a status section');
+  const base = hash(CIB_XML);
+  // A live cluster: monitors ran (status), the update counter and the write time moved.
+  const live = CIB_XML.replace(/num_updates="\d+"/, 'num_updates="999"')
+    .replace(/cib-last-written="[^"]*"/, 'cib-last-written="Wed Nov 25 03:00:00 2026"')
+    .replace(/<status>[\s\S]*<\/status>/, '<status><node_state id="1" uname="node1" crmd="online"/></status>');
+  assert.is.not(live, CIB_XML);
+  assert.is(hash(live), base, 'nothing the tasks decide on moved');
+  // A hand edit: crm configure changes the value and raises the epoch.
+  const edited = CIB_XML.replace('name="cidr_netmask" value="24"', 'name="cidr_netmask" value="25"');
+  assert.is.not(edited, CIB_XML);
+  assert.is.not(hash(edited), base, 'a configuration value moved');
+  assert.is.not(hash(CIB_XML.replace(/ epoch="(\d+)"/, (_m, n) => ` epoch="${Number(n) + 1}"`)), base, 'the epoch moved');
+  assert.is.not(hash(CIB_XML.replace(/admin_epoch="\d+"/, 'admin_epoch="7"')), base, 'the admin epoch moved');
+  // Not a CIB (pacemaker stopped): the whole result is compared, as for any fact.
+  assert.is.not(hash('', 102), hash('', 107));
+  assert.is(cibFact.fingerprint, cibFingerprint);
 });
 
 test.run();

@@ -1,22 +1,24 @@
 /**
  * `audit`: nightly drift audits kept as files, and what changed between two of them.
  *
- *   npx ts-node lib/audit/cli.ts run PLAYBOOK -i INVENTORY --out DIR [--keep N] [-l PATTERN] [-e K=V] ...
- *   npx ts-node lib/audit/cli.ts diff OLD.json NEW.json
+ *   keel audit PLAYBOOK -i INVENTORY --out DIR [--keep N] [-l PATTERN] [-e K=V] ...
+ *   keel audit diff OLD.json NEW.json
  *
- * `auditMain(argv)` is what a `keel audit ...` subcommand calls.
+ * `keel audit` (lib/keel.ts) calls `auditMain(['run' | 'diff', ...])`; in keel's own repository
+ * `npx ts-node lib/audit/cli.ts run|diff ...` does the same.
  */
 import { parseArgs } from 'node:util';
 import { parseExtraVars } from '../cli';
-import { describeError, UsageError, ValidationError } from '../errors';
+import { ConfigError, describeError, UsageError, ValidationError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { redact } from '../secrets';
 import { diffAudits, formatAuditDiff, hasNewDrift } from './diff';
 import { DEFAULT_KEEP, runAudit, type AuditRunOptions } from './run';
 import { readAudit } from './store';
 
-export const AUDIT_USAGE = `usage: npx ts-node lib/audit/cli.ts run PLAYBOOK -i INVENTORY --out DIR [options]
-       npx ts-node lib/audit/cli.ts diff OLD.json NEW.json
+export const AUDIT_USAGE = `usage: keel audit [run] PLAYBOOK -i INVENTORY --out DIR [options]
+       keel audit diff OLD.json NEW.json
+       (in keel's own repository, npx ts-node lib/audit/cli.ts run|diff ... is the same)
 
 run   a check run of PLAYBOOK (nothing changes); writes DIR/<UTC time>.json and .html, keeps the
       newest --keep N (default ${DEFAULT_KEEP}), and prints what changed since the previous audit in DIR
@@ -39,7 +41,7 @@ export async function auditMain(argv: readonly string[], out: (line: string) => 
     throw new UsageError(`${command ? `unknown audit command "${command}"` : 'an audit command is required'}\n\n${AUDIT_USAGE}`);
   } catch (err) {
     process.stderr.write(redact(describeError(err)) + '\n');
-    if (err instanceof UsageError || err instanceof ValidationError) return ExitCode.usage;
+    if (err instanceof UsageError || err instanceof ValidationError || err instanceof ConfigError) return ExitCode.usage;
     return ExitCode.failed;
   }
 }

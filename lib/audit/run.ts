@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import { writeAtomically } from '../cli-run';
 import { loadInventory } from '../inventory';
-import type { PlaybookDefinition } from '../playbook';
+import { isPlaybook, type PlaybookDefinition } from '../playbook';
+import { loadUserModule } from '../load-module';
 import { renderHtml } from '../report/html';
 import { gitCommit, RunRecorder, runRecord, type RunRecord } from '../report/record';
 import type { Reporter } from '../reporter';
@@ -49,14 +50,10 @@ export interface AuditRunResult {
 /** The playbook a file exports (`export default playbook(...)`). */
 export function loadPlaybook(file: string): PlaybookDefinition {
   const path = resolve(file);
-  let mod: { default?: PlaybookDefinition };
-  try {
-    mod = require(path);
-  } catch (err) {
-    throw new UsageError(`cannot load the playbook ${file}: ${(err as Error).message}`);
-  }
+  // A .ts playbook of the user's own repository loads through their ts-node, as `keel run` does.
+  const mod = loadUserModule(path, 'playbook') as { default?: unknown };
   const def = mod.default;
-  if (!def || typeof def.name !== 'string' || !Array.isArray(def.plays)) throw new UsageError(`${file} has no default export made by playbook(...)`);
+  if (!isPlaybook(def)) throw new UsageError(`${file} has no default export made by playbook(...)`);
   return { ...def, file: def.file ?? path };
 }
 

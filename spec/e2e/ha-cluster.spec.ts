@@ -11,6 +11,8 @@ import { sipOptions } from '../../lab/sip/options';
 import { runCli } from '../helpers/cli';
 import { labLeftovers, labSsh, labUnavailable, nodeHolding, sleep } from '../helpers/lab';
 import { suiteUnless } from '../helpers/not-run';
+import { browserUnavailable, withChromium } from '../helpers/browser';
+import { pathToFileURL } from 'node:url';
 
 const HA = join(__dirname, '..', '..', 'playbooks', 'ha-asterisk.ts');
 const ADD_NODE = join(__dirname, '..', '..', 'playbooks', 'add-node.ts');
@@ -177,6 +179,31 @@ e2e('a plan made by --check --plan-out is applied exactly (too old: refused unle
   ]);
   assert.is(stickiness(), '100');
   assert.is(labSsh('node2', 'grep -c START=yes /etc/default/corosync').stdout.trim(), '1');
+});
+
+e2e('the HTML report of that drifted lab run, in Chromium: the two drifted cells and their changes, the host filter, nothing fetched', async () => {
+  const missing = browserUnavailable();
+  if (missing) throw new Error(`cannot open the report: ${missing}`);
+  await withChromium(async (browser) => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const requests: string[] = [];
+    context.on('request', (req) => requests.push(req.url()));
+    const page = await context.newPage();
+    const url = pathToFileURL(tmp('drift.html')).href;
+    await page.goto(url, { waitUntil: 'load' });
+    const drifted: string[] = await page.$$eval('td.cell[data-status="would change"]', (tds: any[]) =>
+      tds.map((td) => `${td.getAttribute('data-host')} ${td.closest('tr').querySelector('th.task').innerText}`),
+    );
+    assert.equal(drifted.sort(), ['node1 crmRscDefaults resource-stickiness', 'node2 writeFile /etc/default/corosync']);
+    const cell = page.locator('tr.row', { hasText: 'resource-stickiness' }).locator('td.cell[data-host="node1"] button');
+    await cell.click();
+    const detail = await page.locator(`#${await cell.getAttribute('aria-controls')}`).innerText();
+    assert.match(detail, 'resource-stickiness');
+    assert.match(detail, /50\s*→\s*100/);
+    await page.selectOption('#f-host', 'node2');
+    assert.not.ok(await page.locator('td.cell[data-host="node1"]').first().isVisible(), 'node1 hidden by the host filter');
+    assert.equal([...new Set(requests)], [url], 'the page fetched nothing but itself');
+  });
 });
 
 e2e('a plan whose CIB was hand-edited since is refused (exit 5): the CIB epoch and every file stay as they were', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { runCli, writeInventory } from '../helpers/cli';
 import { suiteUnless } from '../helpers/not-run';
 import { sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd';
+import { browserUnavailable, CHROMIUM, CHROMIUM_ARGS } from '../helpers/browser';
 
 /**
  * The HTML report of a drifted run on real sshd hosts, opened in a real headless Chromium
@@ -13,19 +14,6 @@ import { sshdUnavailable, startSshdFleet, type SshdFleet } from '../helpers/sshd
  * diffs are there, the filters hide the rest, and the page fetches nothing but itself.
  */
 const PLAYBOOK = join(__dirname, 'fixtures', 'report-playbook.ts');
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'];
-
-function browserUnavailable(): string | undefined {
-  if (!existsSync(CHROMIUM)) return `needs ${CHROMIUM} (apt-get install chromium)`;
-  try {
-    require.resolve('playwright-core');
-  } catch {
-    return 'needs playwright-core (npm ci)';
-  }
-  return undefined;
-}
-
 let fleet: SshdFleet;
 let html = '';
 let report = '';

@@ -15,6 +15,12 @@ export const LAB_CLUSTER_VARS = {
 };
 
 /**
+ * playbooks/base.ts on the lab: nodes share this machine's clock (chronyd -x keeps time, never
+ * sets it) and reach no time server but the bridge, so no packet leaves the lab.
+ */
+export const LAB_BASE_VARS = { ntp_servers: ['198.18.0.1'], time_sets_clock: false };
+
+/**
  * The lab made by `npm run lab -- up`: its running nodes form the cluster. Debian 12 has no
  * asterisk package, so the lab's managed service is kamailio (a real SIP server with an LSB
  * init script), enabled with RUN_KAMAILIO=yes.
@@ -29,6 +35,6 @@ export default function labInventory() {
     defaults: { user: 'root', keyFile: lab.keyFile, knownHostsFile: lab.knownHostsFile, connectTimeoutSeconds: 5 },
     hosts: Object.fromEntries(nodes.map((n) => [n.name, { address: n.address, vars: { cluster_address: n.address } }])),
     groups: { cluster: { hosts: nodes.map((n) => n.name) } },
-    vars: LAB_CLUSTER_VARS,
+    vars: { ...LAB_CLUSTER_VARS, ...LAB_BASE_VARS },
   });
 }

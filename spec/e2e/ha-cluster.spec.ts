@@ -12,6 +12,7 @@ import { runCli } from '../helpers/cli';
 import { labLeftovers, labSsh, labUnavailable, nodeHolding, sleep } from '../helpers/lab';
 import { suiteUnless } from '../helpers/not-run';
 import { browserUnavailable, withChromium } from '../helpers/browser';
+import { registerBasePlaybookTests } from '../helpers/base-playbook-tests';
 import { pathToFileURL } from 'node:url';
 
 const HA = join(__dirname, '..', '..', 'playbooks', 'ha-asterisk.ts');
@@ -274,6 +275,8 @@ e2e('add-node grows the cluster to three Online nodes with the resources running
   assert.is(again.code, 0, again.stdout + again.stderr);
   for (const [h, c] of Object.entries(readReport(tmp('three.json')).recap)) assert.is(c.changed, 0, `${h} changed after add-node`);
 });
+
+registerBasePlaybookTests(e2e, ['node1', 'node2', 'node3']);
 
 e2e('a crm change the cluster refuses fails the task and leaves the CIB exactly as it was', async () => {
   const before = labSsh('node1', 'cibadmin --query --scope configuration').stdout;

@@ -10,14 +10,10 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs a playbook file exactly as a user would (`ts-node playbook.ts ...`), in a child process. */
-export function runCli(playbookFile: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+/** Runs node with `argv` in a child process and collects its exit code and output. */
+function runNode(argv: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register', playbookFile, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, argv, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -26,22 +22,16 @@ export function runCli(playbookFile: string, args: string[], env: NodeJS.Process
   });
 }
 
+/** Runs a playbook file exactly as a user would (`ts-node playbook.ts ...`), in a child process. */
+export function runCli(playbookFile: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  return runNode(['-r', 'ts-node/register', playbookFile, ...args], repoRoot, { TS_NODE_TRANSPILE_ONLY: 'true', ...env });
+}
+
 export const KEEL_BIN = join(repoRoot, 'bin', 'keel.js');
 
 /** Runs the `keel` command (bin/keel.js) as a user would, from `cwd`. */
 export function runKeel(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KEEL_BIN, ...args], {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runNode([KEEL_BIN, ...args], options.cwd ?? repoRoot, options.env ?? {});
 }
 
 /** Writes an inventory module (a plain object default export) and returns its path. */

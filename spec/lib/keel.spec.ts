@@ -6,26 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { buildInventory } from '../../lib/inventory';
 import { graphText, listJson } from '../../lib/inventory-command';
-import { repoRoot, runCli, writeInventory, type CliRun } from '../helpers/cli';
+import { repoRoot, runCli, runKeel, writeInventory, type CliRun } from '../helpers/cli';
 
-/** The package's bin, as `npx keel` runs it (in this checkout it runs the sources). */
-const KEEL = join(repoRoot, 'bin', 'keel.js');
-
-/** Runs `keel ARGS` as a user would, in `cwd`. */
-function keel(args: string[], cwd = repoRoot): Promise<CliRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [KEEL, ...args], {
-      cwd,
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', TS_NODE_PROJECT: join(repoRoot, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+/** Runs `keel ARGS` as a user would (bin/keel.js), in `cwd`. */
+const keel = (args: string[], cwd = repoRoot): Promise<CliRun> => runKeel(args, { cwd });
 
 const spec = {
   defaults: { user: 'admin', become: true },

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { KEY_FILE, KNOWN_HOSTS_FILE } from '../../lab/paths';
+import { KEY_FILE, KNOWN_HOSTS_FILE, type NodeKind } from '../../lab/paths';
 import { readLabState } from '../../lab/state';
 import { labCgroups } from '../../lab/cgroup';
 
@@ -9,6 +9,14 @@ export function labUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'the lab needs Linux';
   if (process.getuid?.() !== 0) return 'the lab needs root (network, PID and mount namespaces)';
   if (!existsSync('/proc/self/ns/net')) return 'no network namespaces on this kernel';
+  return undefined;
+}
+
+/** Why a lab of this kind of node cannot run here, or undefined when it can. */
+export function kindUnavailable(kind: NodeKind): string | undefined {
+  const lab = labUnavailable();
+  if (lab || kind === 'keel') return lab;
+  if (!existsSync('/usr/bin/systemd-nspawn')) return 'systemd lab nodes need systemd-nspawn (apt-get install systemd-container)';
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 // The lab as a whole: up, down, kill, boot, status. The CLI (cli.ts) is a thin wrapper over these.
 import { $ } from 'zx';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import {
   APT_PROXY, BRIDGE_ADDRESS, KEY_FILE, KNOWN_HOSTS_FILE, LAB_DIR, NODE_PREFIX, NODES_DIR,
   nodeIndex, type NodeKind, nodePaths, type NodePaths,
@@ -193,6 +193,17 @@ async function killStrays(): Promise<void> {
   }
 }
 
+/** nspawn makes /run/systemd/nspawn/{locks,propagate} and leaves them, empty, when it exits. */
+function removeEmptyNspawnDirs(): void {
+  for (const d of ['/run/systemd/nspawn/locks', '/run/systemd/nspawn/propagate', '/run/systemd/nspawn']) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* absent, or not empty: something else uses it */
+    }
+  }
+}
+
 function nspawnOfNodes(pid: number): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
@@ -217,6 +228,7 @@ async function downLocked(): Promise<void> {
   for (const l of readdirSync('/sys/class/net').filter((l) => /^keel-[a-z]\d+/.test(l))) await unplug(l);
   // Strays too: anything left in the lab's cgroups (a node dir removed by hand), then the tops.
   await killAndRemoveCgroups(labCgroups());
+  removeEmptyNspawnDirs();
   await stopAptCache();
   await deleteBridge();
   removeLabState();

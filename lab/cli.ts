@@ -2,15 +2,15 @@
 import { spawnSync } from 'node:child_process';
 import { boot, down, kill, status, up } from './lab';
 import { requireRootLinux } from './host';
-import { KEY_FILE, KNOWN_HOSTS_FILE, nodeIndex, nodePaths } from './paths';
+import { KEY_FILE, KNOWN_HOSTS_FILE, type NodeKind, nodeIndex, nodePaths, parseNodeKind } from './paths';
 import { LabError } from './errors';
 import type { LabState } from './state';
 
-const USAGE = `usage: lab up [--nodes N] | down | status | ssh NODE [cmd...] | kill NODE | boot NODE`;
+const USAGE = `usage: lab up [--nodes N] [--init keel|systemd] | down | status | ssh NODE [cmd...] | kill NODE | boot NODE`;
 
 function printStatus(s: LabState): void {
   if (s.nodes.length === 0) console.log('no lab nodes');
-  for (const n of s.nodes) console.log(`${n.name}\t${n.address}/${n.prefix}\t${n.running ? 'running' : 'stopped'}`);
+  for (const n of s.nodes) console.log(`${n.name}\t${n.address}/${n.prefix}\t${n.running ? 'running' : 'stopped'}\t${n.init ?? 'keel'}`);
 }
 
 function parseNodes(args: string[]): number {
@@ -20,6 +20,13 @@ function parseNodes(args: string[]): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new LabError(`--nodes needs a positive integer, got ${JSON.stringify(v)}`, 2);
   return n;
+}
+
+/** `--init KIND` or `--init=KIND`; unset, `up` keeps the existing nodes' kind (`keel` for a new lab). */
+function parseInit(args: string[]): NodeKind | undefined {
+  const i = args.findIndex((a) => a === '--init' || a.startsWith('--init='));
+  if (i < 0) return undefined;
+  return parseNodeKind(args[i].includes('=') ? args[i].split('=')[1] : args[i + 1]);
 }
 
 function needNode(arg: string | undefined): string {
@@ -34,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   const t0 = Date.now();
   switch (cmd) {
     case 'up':
-      printStatus(await up(parseNodes(args)));
+      printStatus(await up(parseNodes(args), parseInit(args)));
       break;
     case 'down':
       await down();

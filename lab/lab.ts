@@ -1,16 +1,18 @@
 // The lab as a whole: up, down, kill, boot, status. The CLI (cli.ts) is a thin wrapper over these.
 import { $ } from 'zx';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import {
   APT_PROXY, BRIDGE_ADDRESS, KEY_FILE, KNOWN_HOSTS_FILE, LAB_DIR, NODE_PREFIX, NODES_DIR,
-  nodeIndex, nodePaths, type NodePaths,
+  nodeIndex, type NodeKind, nodePaths, type NodePaths,
 } from './paths';
 import { ensureHostPackages, requireRootLinux } from './host';
 import { hostMirror } from './mirror';
 import { startAptCache, stopAptCache } from './aptcache';
 import { ensureBase } from './base';
 import { deleteBridge, deleteNetns, ensureBridge, linkExists, listNetns, unplug } from './network';
-import { knownHostsLine, mountRoot, prepareNode, unmountRoot, writeHosts } from './rootfs';
+import { knownHostsLine, mountRoot, nodeKind, prepareNode, setNodeKind, unmountRoot, writeHosts } from './rootfs';
+import { ensureSystemdLayer } from './systemd';
+import { killAndRemoveCgroups, labCgroups, nodeCgroups } from './cgroup';
 import { killNode, nodeRunning, startNode } from './node';
 import { waitForPort } from './proc';
 import { readLabState, removeLabState, writeLabState, type LabState } from './state';
@@ -53,7 +55,7 @@ function currentState(): LabState {
     knownHostsFile: KNOWN_HOSTS_FILE,
     nodes: knownNodes().map((n) => {
       const p = nodePaths(n);
-      return { name: p.name, address: p.address, prefix: NODE_PREFIX, running: nodeRunning(p) };
+      return { name: p.name, address: p.address, prefix: NODE_PREFIX, running: nodeRunning(p), init: nodeKind(p) };
     }),
   };
 }
@@ -67,40 +69,63 @@ function refreshState(): LabState {
 /** Waits for sshd on each address; throws naming the nodes that never answered. */
 async function waitForSsh(nodes: NodePaths[], timeoutMs = 60000): Promise<void> {
   const results = await Promise.all(nodes.map((p) => waitForPort(p.address, 22, timeoutMs)));
-  const dead = nodes.filter((_, i) => !results[i]).map((p) => `${p.name} (see ${p.root}/var/log/keel-init.log, ${p.consoleLog})`);
+  const dead = nodes
+    .filter((_, i) => !results[i])
+    .map((p) =>
+      nodeKind(p) === 'systemd'
+        ? `${p.name} (see ${p.consoleLog}; journalctl -D ${p.root}/var/log/journal)`
+        : `${p.name} (see ${p.root}/var/log/keel-init.log, ${p.consoleLog})`,
+    );
   if (dead.length) throw new LabError(`sshd did not answer on: ${dead.join(', ')}`);
 }
 
 /**
- * Builds and starts node1..nodeN. Idempotent: running nodes are left alone, missing ones are added
- * (nodes beyond N that already exist are kept as they are).
+ * The kind new nodes get: the one asked for, else the existing nodes' kind, else `keel`. A lab is
+ * of one kind: asking for the other while nodes exist is refused (run `down` first).
  */
-export async function up(count = 2): Promise<LabState> {
-  return withLabLock(() => upLocked(count));
+export function labKind(asked: NodeKind | undefined): NodeKind {
+  const existing = knownNodes().map((n) => ({ name: nodePaths(n).name, kind: nodeKind(nodePaths(n)) }));
+  const other = existing.find((e) => asked !== undefined && e.kind !== asked);
+  if (other) {
+    throw new LabError(`${other.name} is a ${other.kind} node; the lab has one kind of node: run \`lab down\` before \`up --init ${asked}\``, 2);
+  }
+  return asked ?? existing[0]?.kind ?? 'keel';
 }
 
-async function upLocked(count: number): Promise<LabState> {
+/**
+ * Builds and starts node1..nodeN. Idempotent: running nodes are left alone, missing ones are added
+ * (nodes beyond N that already exist are kept as they are). `kind` is what the nodes' PID 1 is:
+ * `keel` (the lab's init script) or `systemd` (systemd-nspawn); unset, the existing nodes' kind.
+ */
+export async function up(count = 2, kind?: NodeKind): Promise<LabState> {
+  return withLabLock(() => upLocked(count, kind));
+}
+
+async function upLocked(count: number, asked: NodeKind | undefined): Promise<LabState> {
   if (!Number.isInteger(count) || count < 1 || count > 200) {
     throw new TypeError(`node count must be an integer 1..200, got ${count}`);
   }
   requireRootLinux();
-  await ensureHostPackages();
+  const kind = labKind(asked);
+  await ensureHostPackages(kind === 'systemd' ? { 'systemd-container': '/usr/bin/systemd-nspawn' } : {});
   const mirror = hostMirror();
   await ensureBridge();
   await startAptCache(mirror);
   await ensureBase(mirror, log);
+  if (kind === 'systemd') await ensureSystemdLayer(log);
   const pub = await ensureLabKey();
 
   const wanted = [...new Set([...knownNodes(), ...Array.from({ length: count }, (_, i) => i + 1)])].sort((a, b) => a - b);
   const all = wanted.map(nodePaths);
   for (const p of all) {
     const isNew = !existsSync(`${p.upper}/etc/hostname`);
+    if (isNew) setNodeKind(p, kind);
     await mountRoot(p);
     if (isNew) await prepareNode(p, mirror, pub);
     // Every node lists every lab node, including ones added by this `up`.
     writeHosts(p, all);
     if (!nodeRunning(p) && nodeIndex(p.name) <= count) {
-      log(`starting ${p.name} at ${p.address}`);
+      log(`starting ${p.name} at ${p.address} (${nodeKind(p)})`);
       await startNode(p);
     }
   }
@@ -156,11 +181,35 @@ export async function down(): Promise<void> {
   await withLabLock(downLocked);
 }
 
-/** SIGKILLs every process whose root is inside a node dir: strays the pid files do not know of. */
+/**
+ * SIGKILLs every process whose root is inside a node dir, and every systemd-nspawn booting a node
+ * dir: strays the pid files do not know of.
+ */
 async function killStrays(): Promise<void> {
   for (const d of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     const root = procRoot(Number(d));
     if (root !== null && root.startsWith(`${NODES_DIR}/`)) await killAndWait(Number(d), 3000);
+    else if (nspawnOfNodes(Number(d))) await killAndWait(Number(d), 3000);
+  }
+}
+
+/** nspawn makes /run/systemd/nspawn/{locks,propagate} and leaves them, empty, when it exits. */
+function removeEmptyNspawnDirs(): void {
+  for (const d of ['/run/systemd/nspawn/locks', '/run/systemd/nspawn/propagate', '/run/systemd/nspawn']) {
+    try {
+      rmdirSync(d);
+    } catch {
+      /* absent, or not empty: something else uses it */
+    }
+  }
+}
+
+function nspawnOfNodes(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv[0].endsWith('systemd-nspawn') && argv.some((a) => a.startsWith(`--directory=${NODES_DIR}/`));
+  } catch {
+    return false;
   }
 }
 
@@ -170,12 +219,16 @@ async function downLocked(): Promise<void> {
   await killStrays();
   for (const n of knownNodes()) {
     const p = nodePaths(n);
+    await killAndRemoveCgroups(nodeCgroups(p));
     await unmountRoot(p);
     rmSync(p.dir, { recursive: true, force: true });
   }
   // Strays from an interrupted run.
   for (const ns of await listNetns('keel-')) await deleteNetns(ns);
   for (const l of readdirSync('/sys/class/net').filter((l) => /^keel-[a-z]\d+/.test(l))) await unplug(l);
+  // Strays too: anything left in the lab's cgroups (a node dir removed by hand), then the tops.
+  await killAndRemoveCgroups(labCgroups());
+  removeEmptyNspawnDirs();
   await stopAptCache();
   await deleteBridge();
   removeLabState();

@@ -5,7 +5,8 @@ import { NODE_PREFIX, type NodePaths } from './paths';
 import { deleteNetns, plugIn, unplug } from './network';
 import { alive, childrenOf, killAndWait, procRoot, readPid, removePid, sleep, spawnDetached, writePid } from './proc';
 import { LabError } from './errors';
-import { installInit } from './rootfs';
+import { installInit, nodeKind } from './rootfs';
+import { killSystemdNode, nspawnPid, startSystemdNode } from './systemd';
 
 /** The node's PID 1 as seen from the host, or null when the node is not running. */
 export function nodeInitPid(p: NodePaths): number | null {
@@ -14,10 +15,16 @@ export function nodeInitPid(p: NodePaths): number | null {
   return pid !== null && alive(pid) && procRoot(pid) === p.root ? pid : null;
 }
 
-export const nodeRunning = (p: NodePaths) => nodeInitPid(p) !== null;
+/** Whether the node runs: its keel init, or for a systemd node its systemd-nspawn. */
+export const nodeRunning = (p: NodePaths) => (nodeKind(p) === 'systemd' ? nspawnPid(p) !== null : nodeInitPid(p) !== null);
 
-/** Plugs the node in and starts its init, detached. Returns the init's host pid. */
+/** Plugs the node in and boots it with the init it was made with, detached. */
 export async function startNode(p: NodePaths): Promise<number> {
+  return nodeKind(p) === 'systemd' ? startSystemdNode(p) : startKeelInit(p);
+}
+
+/** Plugs the node in and starts the lab's init, detached. Returns the init's host pid. */
+async function startKeelInit(p: NodePaths): Promise<number> {
   const existing = nodeInitPid(p);
   if (existing !== null) return existing;
   installInit(p);
@@ -46,9 +53,12 @@ export async function startNode(p: NodePaths): Promise<number> {
 /**
  * Power cut: pull the cable first (so the node stops answering ARP for its address and any floating
  * IP at once), then SIGKILL its PID 1, which makes the kernel kill everything in its PID namespace.
+ * Both kinds are looked for whatever the node's kind, so `down` finds a node's processes even if
+ * its kind file is gone.
  */
 export async function killNode(p: NodePaths): Promise<void> {
   await unplug(p.hostVeth);
+  await killSystemdNode(p);
   const pid = nodeInitPid(p);
   if (pid !== null) await killAndWait(pid);
   removePid(p.pidFile);

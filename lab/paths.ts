@@ -7,6 +7,15 @@ export const CACHE_DIR = '/var/cache/keel-lab';
 export const BASE_DIR = `${CACHE_DIR}/base-bookworm`;
 /** Written only after debootstrap and base fix-ups succeed: a base without it is rebuilt. */
 export const BASE_STAMP = `${CACHE_DIR}/base-bookworm.stamp`;
+/**
+ * The systemd layer: systemd-sysv and dbus installed over the base, once, as an overlay upper dir
+ * of its own. A systemd node's root is an overlay with lowerdir=SYSTEMD_LAYER:BASE_DIR, so the
+ * packages are not installed again per node, and the base is not copied.
+ */
+export const SYSTEMD_LAYER_DIR = `${CACHE_DIR}/systemd-layer-bookworm`;
+export const SYSTEMD_LAYER = `${SYSTEMD_LAYER_DIR}/layer`;
+/** Written only once the layer is complete; records the base stamp it was built on. */
+export const SYSTEMD_LAYER_STAMP = `${CACHE_DIR}/systemd-layer-bookworm.stamp`;
 export const NODES_DIR = `${LAB_DIR}/nodes`;
 export const KEY_FILE = `${LAB_DIR}/id_ed25519`;
 export const KNOWN_HOSTS_FILE = `${LAB_DIR}/known_hosts`;
@@ -50,6 +59,10 @@ export function nodePaths(n: number) {
     work: `${dir}/work`,
     root: `${dir}/root`,
     pidFile: `${dir}/init.pid`,
+    /** systemd nodes: the pid of the systemd-nspawn that supervises the container. */
+    nspawnPidFile: `${dir}/nspawn.pid`,
+    /** The kind of init the node was made with (`keel` or `systemd`); kept across kill and boot. */
+    kindFile: `${dir}/init-kind`,
     consoleLog: `${dir}/console.log`,
     netns: `keel-${nodeName(n)}`,
     hostVeth: `keel-v${n}`,
@@ -60,3 +73,17 @@ export function nodePaths(n: number) {
   };
 }
 export type NodePaths = ReturnType<typeof nodePaths>;
+
+/**
+ * What a node's PID 1 is: `keel`, the lab's own init script (lab/initscript.ts) in namespaces, or
+ * `systemd`, Debian's systemd booted by systemd-nspawn (lab/systemd.ts).
+ */
+export const NODE_KINDS = ['keel', 'systemd'] as const;
+export type NodeKind = (typeof NODE_KINDS)[number];
+
+export function parseNodeKind(v: string | undefined): NodeKind {
+  if (!(NODE_KINDS as readonly string[]).includes(v ?? '')) {
+    throw new TypeError(`--init must be one of ${NODE_KINDS.join(', ')}, got ${JSON.stringify(v ?? null)}`);
+  }
+  return v as NodeKind;
+}

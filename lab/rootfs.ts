@@ -1,7 +1,7 @@
 // A node's root filesystem: an overlay of the shared base, with the node's own files in its upper dir.
 import { $ } from 'zx';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { APT_PROXY, BASE_DIR, type NodePaths } from './paths';
+import { APT_PROXY, BASE_DIR, type NodeKind, parseNodeKind, SYSTEMD_LAYER, type NodePaths } from './paths';
 import { INIT_PATH, INIT_SCRIPT } from './initscript';
 
 export function isMounted(path: string): boolean {
@@ -10,10 +10,22 @@ export function isMounted(path: string): boolean {
     .some((l) => l.split(' ')[1] === path);
 }
 
+/** The kind of init a node was made with; a node from before kinds existed is `keel`. */
+export function nodeKind(p: NodePaths): NodeKind {
+  return existsSync(p.kindFile) ? parseNodeKind(readFileSync(p.kindFile, 'utf8').trim()) : 'keel';
+}
+
+export function setNodeKind(p: NodePaths, kind: NodeKind): void {
+  mkdirSync(p.dir, { recursive: true });
+  writeFileSync(p.kindFile, `${kind}\n`);
+}
+
+/** The node's overlay: its upper dir over the base, and for a systemd node over the systemd layer too. */
 export async function mountRoot(p: NodePaths): Promise<void> {
   if (isMounted(p.root)) return;
   for (const d of [p.upper, p.work, p.root]) mkdirSync(d, { recursive: true });
-  await $`mount -t overlay ${'keel-' + p.name} -o ${`lowerdir=${BASE_DIR},upperdir=${p.upper},workdir=${p.work}`} ${p.root}`;
+  const lower = nodeKind(p) === 'systemd' ? `${SYSTEMD_LAYER}:${BASE_DIR}` : BASE_DIR;
+  await $`mount -t overlay ${'keel-' + p.name} -o ${`lowerdir=${lower},upperdir=${p.upper},workdir=${p.work}`} ${p.root}`;
 }
 
 export async function unmountRoot(p: NodePaths): Promise<void> {

@@ -1,12 +1,14 @@
 // The lab's state file: the only thing other code (inventories/lab.ts) needs to find the lab.
 import { existsSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
-import { STATE_FILE } from './paths';
+import { type NodeKind, STATE_FILE } from './paths';
 
 export interface LabNodeState {
   name: string;
   address: string;
   prefix: number;
   running: boolean;
+  /** What the node's PID 1 is: the lab's init script (`keel`) or systemd (`systemd`). */
+  init: NodeKind;
 }
 
 export interface LabState {

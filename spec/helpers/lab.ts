@@ -1,13 +1,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { KEY_FILE, KNOWN_HOSTS_FILE } from '../../lab/paths';
+import { KEY_FILE, KNOWN_HOSTS_FILE, type NodeKind } from '../../lab/paths';
 import { readLabState } from '../../lab/state';
+import { labCgroups } from '../../lab/cgroup';
 
 /** Why the lab cannot run here, or undefined when it can. */
 export function labUnavailable(): string | undefined {
   if (process.platform !== 'linux') return 'the lab needs Linux';
   if (process.getuid?.() !== 0) return 'the lab needs root (network, PID and mount namespaces)';
   if (!existsSync('/proc/self/ns/net')) return 'no network namespaces on this kernel';
+  return undefined;
+}
+
+/** Why a lab of this kind of node cannot run here, or undefined when it can. */
+export function kindUnavailable(kind: NodeKind): string | undefined {
+  const lab = labUnavailable();
+  if (lab || kind === 'keel') return lab;
+  if (!existsSync('/usr/bin/systemd-nspawn')) return 'systemd lab nodes need systemd-nspawn (apt-get install systemd-container)';
   return undefined;
 }
 
@@ -37,7 +46,7 @@ export function nodeHolding(address: string): string | undefined {
   return undefined;
 }
 
-/** Everything the lab could leave behind: namespaces, links, mounts, processes. Empty when clean. */
+/** Everything the lab could leave behind: namespaces, links, mounts, processes, cgroups. Empty when clean. */
 export function labLeftovers(): string[] {
   const found: string[] = [];
   const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
@@ -50,8 +59,18 @@ export function labLeftovers(): string[] {
       if (root.includes('/keel-lab/')) found.push(`process ${pid} (root ${root})`);
       const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
       if (cmd.includes('apt-cacher-ng') && cmd.includes('keel')) found.push(`process ${pid} apt-cacher-ng`);
+      // A systemd node's nspawn runs in this machine's root; its argv names the node's root.
+      if (cmd.includes('systemd-nspawn') && cmd.includes('/keel-lab/')) found.push(`process ${pid} systemd-nspawn`);
     } catch {
       /* gone meanwhile */
+    }
+  }
+  for (const d of labCgroups()) found.push(`cgroup ${d}`);
+  for (const d of ['/run/systemd/nspawn/propagate']) {
+    try {
+      for (const m of readdirSync(d)) if (/^node\d+$/.test(m)) found.push(`nspawn dir ${d}/${m}`);
+    } catch {
+      /* no nspawn ever ran here */
     }
   }
   return found;

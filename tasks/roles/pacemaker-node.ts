@@ -1,6 +1,8 @@
 import { flushHandlers } from '../../lib/task';
 import type { Step, Task } from '../../lib/types';
+import type { HostFacts, TaskResult } from '../../lib/types';
 import { aptInstall } from '../apt';
+import { command } from '../command';
 import { corosyncConfig } from '../corosync';
 import { lineInFile, writeFile } from '../files';
 import { allNodesOnline } from '../pacemaker';
@@ -11,6 +13,19 @@ import { isTwoNode, type HaClusterOptions } from './ha-cluster-options';
 /** Handler names, shared by the roles and the playbooks that flush them. */
 export const RESTART_COROSYNC = 'restart corosync';
 
+/** The registered result of the node's package install. */
+const PACKAGES = 'clusterNodePackages';
+
+/**
+ * A `when`: on a systemd host, right after this run installed one of `packages` (in check mode:
+ * would install it). Debian's postinst starts what it installs when systemd runs.
+ */
+export function freshOnSystemd(packages: string[]) {
+  return (_host: unknown, registered: Readonly<Record<string, TaskResult>>, facts: HostFacts): boolean =>
+    facts.initSystem === 'systemd' &&
+    (registered[PACKAGES]?.changes ?? []).some((c) => packages.some((p) => c.field === `package ${p}` && c.from === 'absent'));
+}
+
 /**
  * Runbook steps 1–6 on one node: packages, /etc/default files, boot links, corosync.conf.
  * Nothing is started here, so add-node can prepare a node before the cluster knows it.
@@ -19,7 +34,17 @@ export function pacemakerNodePrepare(o: HaClusterOptions): Task[] {
   const tasks: Task[] = [
     // crmsh and resource-agents are separate packages on Debian; psmisc gives the killall
     // pacemaker's init script needs to stop cleanly.
-    aptInstall({ packages: ['pacemaker', 'corosync', 'crmsh', 'resource-agents', 'psmisc', ...o.servicePackages] }),
+    aptInstall({ packages: ['pacemaker', 'corosync', 'crmsh', 'resource-agents', 'psmisc', ...o.servicePackages] }, { register: PACKAGES }),
+    // On systemd, the fresh packages are running already: corosync and pacemaker with the package's
+    // own corosync.conf (a one-node cluster "debian" whose node is "node1" on every host, which
+    // leaves a CIB of its own on each node), and the managed service outside the cluster, on every
+    // node (pacemaker then finds it "active on 2 nodes"). Stop them and drop that CIB before
+    // corosync.conf is written; the cluster starts them below, as on sysvinit.
+    command(
+      { cmd: 'systemctl stop pacemaker corosync && rm -f /var/lib/pacemaker/cib/cib*' },
+      { when: freshOnSystemd(['pacemaker', 'corosync']) },
+    ),
+    service({ name: o.serviceName, state: 'stopped' }, { when: freshOnSystemd(o.servicePackages) }),
     writeFile({ path: '/etc/default/cman', content: 'CMAN_QUORUM_TIMEOUT=0\n' }, { when: () => isTwoNode(o.nodes) }),
     writeFile({ path: '/etc/default/corosync', content: 'START=yes\n' }),
     rcEnable({ service: 'corosync' }),

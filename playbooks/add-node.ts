@@ -41,7 +41,9 @@ export default playbook(
     {
       name: 'prepare the new node (runbook 1-6)',
       hosts: 'cluster',
-      tasks: (host) => onNew(host, pacemakerNodePrepare),
+      // Its corosync is not running (never started, or stopped after a fresh install): no restart
+      // to notify; play 3 starts it with this configuration.
+      tasks: (host) => onNew(host, (o) => pacemakerNodePrepare(o, { restartOnChange: false })),
     },
     {
       name: 'running nodes: the new node list, membership reloaded in place',

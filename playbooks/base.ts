@@ -15,7 +15,7 @@
  */
 import { playbook } from '../lib/playbook';
 import type { HostFacts, HostView, Step } from '../lib/types';
-import { aptInstall, authorizedKey, command, flushHandlers, lineInFile, rcEnable, service, sysctl, user, writeFile } from '../tasks';
+import { aptInstall, authorizedKey, command, file, flushHandlers, lineInFile, rcEnable, service, sysctl, user, writeFile } from '../tasks';
 
 const SSHD_CONFIG = '/etc/ssh/sshd_config';
 /** sshd checks the candidate file, with its Include of sshd_config.d, before it replaces the real one. */
@@ -66,6 +66,7 @@ function baseTasks(h: HostView, facts: HostFacts): Step[] {
     // needs none. On systemd hosts whose clock is not ours, a drop-in lifts that condition.
     ...(facts.initSystem === 'systemd' && !setsClock
       ? [
+          file({ path: '/etc/systemd/system/chrony.service.d', state: 'directory' }),
           writeFile(
             { path: '/etc/systemd/system/chrony.service.d/keel-no-clock.conf', content: '# Written by keel (playbooks/base.ts): chronyd -x does not set the clock.\n[Unit]\nConditionCapability=\n' },
             { notify: [DAEMON_RELOAD, RESTART_CHRONY] },

@@ -22,7 +22,8 @@ const reloadsRun = (out: string) => out.split('\n').filter((l) => l.includes('$ 
 const journalReloads = () => Number(on(`journalctl -b --no-pager -o cat _PID=1 | grep -c '^Reloading'`).stdout.trim());
 const show = (prop: string) => on(`systemctl show --property=${prop} --value ${UNIT_NAME}`).stdout.trim();
 const run = (...e: string[]) => runCli(PLAYBOOK, ['-i', 'lab', '-v', '--plain', ...e.flatMap((x) => ['-e', x])]);
-const recapChanged = (out: string) => Number(/^node1\s+\d+\s+(\d+)/m.exec(out.slice(out.lastIndexOf('RECAP')))?.[1] ?? NaN);
+/** changed= of node1's recap line (Ansible's form: `node1 : ok=1 changed=1 unreachable=0 ...`). */
+const recapChanged = (out: string) => Number(/^node1\s*:\s*ok=\d+\s+changed=(\d+)/m.exec(out.slice(out.lastIndexOf('RECAP')))?.[1] ?? NaN);
 
 test.before(async () => {
   await down();

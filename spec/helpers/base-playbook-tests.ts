@@ -60,7 +60,7 @@ export function registerBasePlaybookTests(e2e: Test, nodes: readonly string[]): 
     assert.is(check.code, 4, check.stdout + check.stderr);
     const drift = results(report('check.json')).filter((x) => x.status === 'would change');
     // The edit, and the handler it notifies.
-    assert.equal(drift.map((d) => [d.host, d.task]), [['node2', 'lineInFile /etc/ssh/sshd_config'], ['node2', 'service ssh reloaded']]);
+    assert.equal(drift.map((d) => [d.host, d.task]), [['node2', 'lineInFile /etc/ssh/sshd_config'], ['node2', 'reload ssh']]);
     assert.match(check.stdout, '+PasswordAuthentication no');
     assert.is(labSsh('node2', 'sha256sum /etc/ssh/sshd_config').stdout, before, 'check mode changed nothing');
     const apply = await runCli(BASE, ['-i', 'lab', '-e', extraVars, '--json', join(dir, 'apply.json')]);

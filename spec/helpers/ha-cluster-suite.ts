@@ -221,7 +221,7 @@ export function haClusterSuite(kind: NodeKind): void {
       const url = pathToFileURL(tmp('drift.html')).href;
       await page.goto(url, { waitUntil: 'load' });
       const drifted: string[] = await page.$$eval('td.cell[data-status="would change"]', (tds: any[]) =>
-        tds.map((td) => `${td.getAttribute('data-host')} ${td.closest('tr').querySelector('th.task').innerText}`),
+        tds.map((td) => `${td.getAttribute('data-host')} ${td.closest('tr').querySelector('th.task').getAttribute('title')}`),
       );
       assert.equal(drifted.sort(), ['node1 crmRscDefaults resource-stickiness', 'node2 writeFile /etc/default/corosync']);
       const cell = page.locator('tr.row', { hasText: 'resource-stickiness' }).locator('td.cell[data-host="node1"] button');

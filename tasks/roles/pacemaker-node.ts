@@ -29,8 +29,11 @@ export function freshOnSystemd(packages: string[]) {
 /**
  * Runbook steps 1–6 on one node: packages, /etc/default files, boot links, corosync.conf.
  * Nothing is started here, so add-node can prepare a node before the cluster knows it.
+ * A changed corosync.conf notifies `restart corosync` (pacemakerNodeHandlers) unless
+ * `restartOnChange` is false: add-node's new node has no corosync running yet, and starts it
+ * with this file in a later play.
  */
-export function pacemakerNodePrepare(o: HaClusterOptions): Task[] {
+export function pacemakerNodePrepare(o: HaClusterOptions, { restartOnChange = true }: { restartOnChange?: boolean } = {}): Task[] {
   const tasks: Task[] = [
     // crmsh and resource-agents are separate packages on Debian; psmisc gives the killall
     // pacemaker's init script needs to stop cleanly.
@@ -59,7 +62,7 @@ export function pacemakerNodePrepare(o: HaClusterOptions): Task[] {
   tasks.push(
     corosyncConfig(
       { clusterName: o.clusterName, transport: o.transport, nodes: o.nodes, tokenMs: o.tokenMs },
-      { notify: [RESTART_COROSYNC] },
+      restartOnChange ? { notify: [RESTART_COROSYNC] } : {},
     ),
   );
   return tasks;

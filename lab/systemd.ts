@@ -158,6 +158,10 @@ export async function startSystemdNode(p: NodePaths): Promise<number> {
   const pid = spawnDetached(['sh', '-c', joinThenExec, cgroups.join(':'), ...nspawnArgs(p)], p.consoleLog, {
     ...process.env,
     SYSTEMD_LOG_COLOR: '0',
+    // nspawn mounts /proc/sys read-only, its net/ part included when it did not make the network
+    // namespace itself (--network-namespace-path). The node owns that namespace, as a server owns
+    // its network: net.* sysctls (playbooks/base.ts) must be settable there, and only those.
+    SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network',
   });
   writeFileSync(p.nspawnPidFile, `${pid}\n`);
   const end = Date.now() + 15000;

@@ -228,7 +228,7 @@ export function haClusterSuite(kind: NodeKind): void {
       await cell.click();
       const detail = await page.locator(`#${await cell.getAttribute('aria-controls')}`).innerText();
       assert.match(detail, 'resource-stickiness');
-      assert.match(detail, /50\s*→\s*100/);
+      assert.match(detail, /resource-stickiness\s+50\s+100/, detail);
       await page.selectOption('#f-host', 'node2');
       assert.not.ok(await page.locator('td.cell[data-host="node1"]').first().isVisible(), 'node1 hidden by the host filter');
       assert.equal([...new Set(requests)], [url], 'the page fetched nothing but itself');

@@ -87,6 +87,44 @@ export function runUsage(invocation = 'npx ts-node playbooks/NAME.ts'): string {
 
 export const USAGE = runUsage();
 
+/** The flags of a playbook run, as node:util's parseArgs takes them. */
+const RUN_OPTIONS = {
+    inventory: { type: 'string', short: 'i' },
+    check: { type: 'boolean', short: 'C', default: false },
+    diff: { type: 'boolean', short: 'D', default: false },
+    limit: { type: 'string', short: 'l' },
+    tags: { type: 'string', short: 't' },
+    'skip-tags': { type: 'string' },
+    'start-at-task': { type: 'string' },
+    forks: { type: 'string', short: 'f' },
+    'extra-vars': { type: 'string', short: 'e', multiple: true },
+    user: { type: 'string', short: 'u' },
+    become: { type: 'boolean', short: 'b', default: false },
+    json: { type: 'string' },
+    junit: { type: 'string' },
+    'list-hosts': { type: 'boolean', default: false },
+    'list-tasks': { type: 'boolean', default: false },
+    'list-tags': { type: 'boolean', default: false },
+    verbose: { type: 'boolean', short: 'v', default: false },
+    'accept-new-host-keys': { type: 'boolean', default: false },
+    'ssh-config': { type: 'string', short: 'F' },
+    plain: { type: 'boolean', default: false },
+    html: { type: 'string' },
+    'plan-out': { type: 'string' },
+    plan: { type: 'string' },
+    'plan-max-age': { type: 'string' },
+    'force-plan': { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+/**
+ * Every spelling of a run flag that takes a value (`-i`, `--inventory`, ...): how `keel run`
+ * tells the playbook from the flags' values before it parses them.
+ */
+export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set(
+  Object.entries(RUN_OPTIONS).flatMap(([name, o]) => (o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : [])),
+);
+
 /** Parses argv strictly: an unknown flag or a bad value is a UsageError before anything runs. */
 export function parseCli(argv: readonly string[], usage = USAGE): CliOptions {
   let parsed;
@@ -95,34 +133,7 @@ export function parseCli(argv: readonly string[], usage = USAGE): CliOptions {
       args: [...argv],
       strict: true,
       allowPositionals: false,
-      options: {
-        inventory: { type: 'string', short: 'i' },
-        check: { type: 'boolean', short: 'C', default: false },
-        diff: { type: 'boolean', short: 'D', default: false },
-        limit: { type: 'string', short: 'l' },
-        tags: { type: 'string', short: 't' },
-        'skip-tags': { type: 'string' },
-        'start-at-task': { type: 'string' },
-        forks: { type: 'string', short: 'f' },
-        'extra-vars': { type: 'string', short: 'e', multiple: true },
-        user: { type: 'string', short: 'u' },
-        become: { type: 'boolean', short: 'b', default: false },
-        json: { type: 'string' },
-        junit: { type: 'string' },
-        'list-hosts': { type: 'boolean', default: false },
-        'list-tasks': { type: 'boolean', default: false },
-        'list-tags': { type: 'boolean', default: false },
-        verbose: { type: 'boolean', short: 'v', default: false },
-        'accept-new-host-keys': { type: 'boolean', default: false },
-        'ssh-config': { type: 'string', short: 'F' },
-        plain: { type: 'boolean', default: false },
-        html: { type: 'string' },
-        'plan-out': { type: 'string' },
-        plan: { type: 'string' },
-        'plan-max-age': { type: 'string' },
-        'force-plan': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      options: RUN_OPTIONS,
     });
   } catch (err) {
     throw new UsageError(`${(err as Error).message}\n\n${usage}`);

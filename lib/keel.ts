@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EXIT_CODES_TEXT, runUsage } from './cli';
+import { EXIT_CODES_TEXT, RUN_VALUE_FLAGS, runUsage } from './cli';
 import { execCommand } from './commands/exec';
 import { inventoryCommand } from './inventory-command';
 import { auditMain } from './audit/cli';
@@ -27,9 +27,6 @@ export const KEEL_USAGE = `usage: keel COMMAND [ARGS]
   keel COMMAND --help                           a command's options
 
 ${EXIT_CODES_TEXT}`;
-
-/** Options of `keel run` that take a value: the playbook is the first word that is none of them. */
-const VALUE_OPTIONS = new Set(['-i', '--inventory', '-l', '--limit', '-t', '--tags', '--skip-tags', '--start-at-task', '-f', '--forks', '-e', '--extra-vars', '-u', '--user', '--json', '--junit', '-F', '--ssh-config', '--html', '--plan-out', '--plan', '--plan-max-age']);
 
 export async function keel(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -100,7 +97,7 @@ function playbookIndex(argv: readonly string[]): number {
     if (!a.startsWith('-')) return i;
     if (a.includes('=')) continue;
     // `-i lab`, and grouped short flags ending in one that takes a value (`-Ci lab`).
-    if (VALUE_OPTIONS.has(a) || (/^-[A-Za-z]{2,}$/.test(a) && VALUE_OPTIONS.has(`-${a.at(-1)}`))) i++;
+    if (RUN_VALUE_FLAGS.has(a) || (/^-[A-Za-z]{2,}$/.test(a) && RUN_VALUE_FLAGS.has(`-${a.at(-1)}`))) i++;
   }
   return -1;
 }

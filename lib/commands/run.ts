@@ -1,9 +1,7 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import { parseCli, runUsage, type CliOptions } from '../cli';
 import { ConfigError, describeError, KeelError, UsageError, ValidationError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { loadInventory, selectHosts, type Inventory, type ResolvedHost } from '../inventory';
-import { planPlay } from '../plan';
 import type { PlaybookDefinition } from '../playbook';
 import { checkOutputPath } from '../preflight';
 import type { Reporter } from '../reporter';
@@ -11,7 +9,7 @@ import { junitXml } from '../reporters/junit';
 import { LiveReporter } from '../reporters/live';
 import { PlainReporter } from '../reporters/plain';
 import type { RunReport } from '../runner';
-import { runForCli } from '../cli-run';
+import { runForCli, writeAtomically } from '../cli-run';
 import { Connector } from '../connect';
 import { redact, redactDeep } from '../secrets';
 import type { Play } from '../types';
@@ -77,11 +75,10 @@ export async function runCommand(def: PlaybookDefinition, argv: readonly string[
       return ExitCode.ok;
     }
     // Every host's address, user and keys are resolved (ssh config read, keys read and decrypted)
-    // before any host is contacted: a missing key or a bad ssh config is exit 2. Then planning
-    // validates every task and handler, also before any contact.
+    // before any host is contacted: a missing key or a bad ssh config is exit 2. The run then plans
+    // every play (task parameters, handlers) before it contacts any host either.
     const connector = new Connector({ sshConfigFile: cli.sshConfig, acceptNewHostKeys: cli.acceptNewHostKeys });
     await connector.prepare(hostsOfRun(plays, inventory, cli.limit));
-    for (const play of plays) planPlay(play, inventory, planOptions);
 
     const { exitCode, report } = await runForCli({ ...def, plays }, cli, inventory, {
       check: cli.check,
@@ -161,12 +158,6 @@ function writeJsonReport(file: string, def: PlaybookDefinition, cli: CliOptions,
   else writeAtomically(file, text);
 }
 
-/** Written beside the target, then renamed: a reader never sees half a report. */
-export function writeAtomically(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
-}
 
 /** The hosts the run will contact: every play's hosts, within --limit, in inventory order. */
 function hostsOfRun(plays: readonly Play[], inventory: Inventory, limit?: string): ResolvedHost[] {

@@ -6,8 +6,7 @@ import { UsageError, ValidationError, type FieldProblem } from './errors';
 import { asConfigError, loadUserModule } from './load-module';
 import { REDACTED, registerSecret } from './secrets';
 import type { HostView, InventoryView } from './types';
-import { toProblems } from './validate';
-import Ajv from 'ajv';
+import { declareSchema, toProblems, validatorFor } from './validate';
 
 /** How to reach a host. Every field may also be set for all hosts in `defaults`. */
 export interface ConnectionSpec {
@@ -145,8 +144,7 @@ const inventorySchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const checkInventory = ajv.compile(inventorySchema);
+declareSchema(inventorySchema);
 
 /** What `-i` names: a TypeScript inventory module, or an Ansible inventory file or directory. */
 export interface InventorySource {
@@ -211,6 +209,7 @@ export async function loadInventorySpec(arg: string): Promise<{ spec: unknown; f
 
 /** Validates a spec (every problem at once) and resolves each host's connection and merged vars. */
 export function buildInventory(spec: unknown, extraVars: Record<string, unknown> = {}, source = 'inventory'): Inventory {
+  const checkInventory = validatorFor(inventorySchema);
   if (!checkInventory(spec)) throw new ValidationError(`inventory ${source}`, toProblems(checkInventory.errors ?? []));
   const inv = spec as InventorySpec;
   const problems: FieldProblem[] = [];

@@ -2,11 +2,11 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { ValidationError } from './errors';
 import { paramsHash } from './fingerprint';
 import { registerSecret } from './secrets';
-import { validate } from './validate';
+import { declareSchema, validate } from './validate';
 import type { ApplyContext, ApplyOutcome, DecideEnv, Decision, Fact, FlushHandlersStep, Task, TaskKind, TaskOptions } from './types';
 
 /** Engine options are checked like module parameters: a typo in `tags` fails before any host. */
-const optionsSchema = {
+const optionsSchema = declareSchema({
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -19,7 +19,7 @@ const optionsSchema = {
     register: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
     timeoutSeconds: { type: 'number', exclusiveMinimum: 0 },
   },
-} as const;
+} as const);
 
 export type FactMap = Readonly<Record<string, Fact<unknown>>>;
 export type FactValues<F extends FactMap> = { readonly [K in keyof F]: F[K] extends Fact<infer T> ? T : never };
@@ -55,6 +55,7 @@ export interface ModuleSpec<S extends TSchema, F extends FactMap, Plan> {
 export function defineTask<S extends TSchema, F extends FactMap, Plan>(
   spec: ModuleSpec<S, F, Plan>,
 ): (params: Static<S>, options?: TaskOptions) => Task {
+  declareSchema(spec.params);
   return (params, options = {}) => {
     validate(`${spec.module} parameters`, spec.params, params);
     spec.check?.(params);

@@ -5,7 +5,7 @@
  * (score INFINITY = Mandatory).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { validate } from '../../lib/validate';
+import { declareSchema, validate } from '../../lib/validate';
 import type { Change } from '../../lib/types';
 import { normalizeScore, orderKind, pacemakerBoolean, type Cib } from './cib';
 import { crmWord, patch } from './crm-syntax';
@@ -23,6 +23,7 @@ export const ColocationParams = Type.Object(
   },
   { additionalProperties: false },
 );
+declareSchema(ColocationParams); // precompiled at build time (lib/validate.ts)
 export type ColocationParams = Static<typeof ColocationParams>;
 
 export const OrderParams = Type.Object(
@@ -38,6 +39,7 @@ export const OrderParams = Type.Object(
   },
   { additionalProperties: false },
 );
+declareSchema(OrderParams); // precompiled at build time (lib/validate.ts)
 export type OrderParams = Static<typeof OrderParams>;
 
 const withRole = (rsc: string | undefined, role: string | undefined): string => (role !== undefined ? `${rsc}:${role}` : String(rsc));

@@ -1,5 +1,5 @@
 /** crm shell syntax: values as crm words, name=value lists, and the crm-syntax diff of an object. */
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from '../../lib/text-diff';
 import type { NvPairs } from './cib';
 
 /**

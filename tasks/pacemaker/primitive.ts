@@ -11,7 +11,7 @@
  * Resource agent params and utilization are agent-defined and compare as text.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { validate } from '../../lib/validate';
+import { declareSchema, validate } from '../../lib/validate';
 import type { Change } from '../../lib/types';
 import { agentOf, durationMs, sameOpValue, samePacemakerValue, sameText, type Cib, type CibOp, type CibPrimitive, type NvPairs, type NvSet } from './cib';
 import { crmWord, nvText, patch, statement } from './crm-syntax';
@@ -54,6 +54,7 @@ export const PrimitiveParams = Type.Object(
   },
   { additionalProperties: false },
 );
+declareSchema(PrimitiveParams); // precompiled at build time (lib/validate.ts)
 export type PrimitiveParams = Omit<Static<typeof PrimitiveParams>, 'ops'> & { readonly ops?: readonly CrmOp[] };
 
 /**

@@ -7,7 +7,7 @@
  * values compare as pacemaker reads them (booleans, and durations for duration-named options).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { validate } from '../../lib/validate';
+import { declareSchema, validate } from '../../lib/validate';
 import { samePacemakerValue, type Cib, type NvPairs } from './cib';
 import { nvText, patch } from './crm-syntax';
 import { compareNv, NvRecord, SET_ID, stringify, type CrmComparison, type CrmObject } from './object';
@@ -21,6 +21,7 @@ export const PropertyParams = Type.Object(
   },
   { additionalProperties: false },
 );
+declareSchema(PropertyParams); // precompiled at build time (lib/validate.ts)
 export type PropertyParams = Static<typeof PropertyParams>;
 
 export const DefaultsParams = Type.Object(
@@ -32,6 +33,7 @@ export const DefaultsParams = Type.Object(
   },
   { additionalProperties: false },
 );
+declareSchema(DefaultsParams); // precompiled at build time (lib/validate.ts)
 export type DefaultsParams = Static<typeof DefaultsParams>;
 
 type NvSetKind = 'property' | 'rsc_defaults' | 'op_defaults';

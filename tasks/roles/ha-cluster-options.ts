@@ -1,6 +1,6 @@
 import { ValidationError } from '../../lib/errors';
 import { hostsOf } from '../../lib/inventory';
-import { validate } from '../../lib/validate';
+import { declareSchema, validate } from '../../lib/validate';
 import type { HostView } from '../../lib/types';
 import type { CorosyncNode, CorosyncTransport } from '../corosync';
 
@@ -43,6 +43,7 @@ const varsSchema = {
     corosync_token_ms: { type: 'integer', minimum: 1 },
   },
 } as const;
+declareSchema(varsSchema); // precompiled at build time (lib/validate.ts)
 
 interface HaVars {
   cluster_name: string;

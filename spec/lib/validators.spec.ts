@@ -1,0 +1,60 @@
+/**
+ * The precompiled validators (lib/generated/validators.js, written by tools/gen-validators.ts):
+ * current with the schemas keel declares, used instead of compiling, and never wrong when a
+ * schema is not in the table (it is then compiled, as before).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { VALIDATORS_FILE, validatorsSource } from '../../tools/gen-validators';
+import { declaredSchemas, runtimeCompileCount, validate, validatorFor } from '../../lib/validate';
+import { writeFile } from '../../tasks/files';
+import { ValidationError } from '../../lib/errors';
+
+const root = join(__dirname, '..', '..');
+
+test('lib/generated/validators.js is what tools/gen-validators.ts writes now (else: npm run gen:validators)', () => {
+  assert.ok(readFileSync(VALIDATORS_FILE, 'utf8') === validatorsSource(), 'stale: run `npm run gen:validators` and commit lib/generated/validators.js');
+});
+
+test('every declared schema (all task modules, the inventory, task options) is precompiled: none is compiled at run time', () => {
+  const schemas = declaredSchemas();
+  assert.ok(schemas.length >= 25, `only ${schemas.length} declared schemas`);
+  const before = runtimeCompileCount();
+  for (const s of schemas) validatorFor(s);
+  assert.is(runtimeCompileCount(), before);
+});
+
+test('a precompiled validator names every bad field, as a compiled one did', () => {
+  assert.throws(
+    () => writeFile({ path: 7, content: 'x', bogus: 1 } as never),
+    (e: unknown) => e instanceof ValidationError && /path: must be string/.test(e.message) && /bogus: is not a known field/.test(e.message),
+  );
+});
+
+test('a schema not in the table (a user\'s own module) is compiled at run time and validates', () => {
+  const mine = { type: 'object', properties: { port: { type: 'integer' } }, additionalProperties: false };
+  const before = runtimeCompileCount();
+  assert.equal(validate('mine', mine, { port: 22 }), { port: 22 });
+  assert.throws(() => validate('mine', mine, { port: '22' }), /port: must be integer/);
+  assert.is(runtimeCompileCount(), before + 1);
+});
+
+test('planning the HA playbook (--list-tasks) never loads ajv\'s compiler', () => {
+  // The process reports, at exit, whether ajv's compiler (ajv/dist/core.js) was ever required.
+  const probe = join(mkdtempSync(join(tmpdir(), 'keel-validators-')), 'probe.js');
+  writeFileSync(probe, `process.on('exit', () => process.stderr.write('ajv-core-loaded=' + Object.keys(require.cache).some((k) => k.endsWith('/ajv/dist/core.js')) + '\\n'));\n`);
+  const r = spawnSync(process.execPath, ['-r', probe, '-r', 'ts-node/register', 'playbooks/ha-asterisk.ts', '-i', 'prod', '--list-tasks'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, TS_NODE_TRANSPILE_ONLY: 'true', KEEL_PROD_NODES: 'ha-1=192.0.2.11,ha-2=192.0.2.12', KEEL_PROD_FLOATING_IP: '192.0.2.100' },
+  });
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, 'playbook: ha-asterisk');
+  assert.match(r.stderr, 'ajv-core-loaded=false');
+});
+
+test.run();

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { type Static, Type } from '@sinclair/typebox';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from '../../lib/text-diff';
 import { ValidationError } from '../../lib/errors';
 import { sh } from '../../lib/quote';
 import { defineTask } from '../../lib/task';

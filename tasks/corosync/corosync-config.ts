@@ -3,7 +3,7 @@
  * else the installed one, compared with the file on the host, and written atomically when it differs.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from '../../lib/text-diff';
 import { defineTask } from '../../lib/task';
 import type { Change, DecideEnv, Decision } from '../../lib/types';
 import { atomicWriteScript } from '../files/atomic-write';

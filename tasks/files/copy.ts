@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from '../../lib/text-diff';
 import { KeelError, ValidationError } from '../../lib/errors';
 import { defineTask } from '../../lib/task';
 import type { Change, Decision } from '../../lib/types';

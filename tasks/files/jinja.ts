@@ -1,5 +1,5 @@
 import { basename, dirname, resolve } from 'node:path';
-import * as nunjucks from 'nunjucks';
+import type * as Nunjucks from 'nunjucks';
 import { KeelError } from '../../lib/errors';
 import { quote } from '../../lib/quote';
 import type { HostFacts, HostView } from '../../lib/types';
@@ -23,8 +23,10 @@ let installed = false;
  * Installs nunjucks's Jinja compatibility and Python's printing, once per process. Both patch
  * the nunjucks runtime module, which keel uses for this alone.
  */
-function install(): void {
-  if (installed) return;
+function install(): typeof Nunjucks {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nunjucks = require('nunjucks') as typeof Nunjucks;
+  if (installed) return nunjucks;
   installed = true;
   nunjucks.installJinjaCompat();
   const runtime = (nunjucks as unknown as { runtime: Runtime }).runtime;
@@ -33,6 +35,7 @@ function install(): void {
   runtime.suppressValue = (val, autoescape) => suppress(val instanceof runtime.SafeString || typeof val === 'string' ? val : printed(val), autoescape);
   // Undefined stays an error (Ansible's default); None prints as '' (Ansible's finalize).
   runtime.ensureDefined = (val, lineno, colno) => (val === null ? '' : ensure(val, lineno, colno));
+  return nunjucks;
 }
 
 /** What Python's str() makes of a value inside `{{ }}`. */
@@ -163,22 +166,26 @@ function attribute(v: unknown, path: string, fallback?: unknown): unknown {
  * Jinja2's trim_blocks also drops the newline after a comment (`{# ... #}`); nunjucks's only after
  * a block tag. This loader drops it from the source, where `#}` can only end a comment.
  */
-class JinjaLoader extends nunjucks.FileSystemLoader {
-  override getSource(name: string): nunjucks.LoaderSource {
-    const source = super.getSource(name);
-    if (source) source.src = source.src.replace(/#\}\r?\n/g, '#}');
-    return source;
+function jinjaLoader(nunjucks: typeof Nunjucks, dir: string): Nunjucks.FileSystemLoader {
+  class JinjaLoader extends nunjucks.FileSystemLoader {
+    override getSource(name: string): Nunjucks.LoaderSource {
+      const source = super.getSource(name);
+      if (source) source.src = source.src.replace(/#\}\r?\n/g, '#}');
+      return source;
+    }
   }
+  return new JinjaLoader(dir, { noCache: true });
 }
 
-const environments = new Map<string, nunjucks.Environment>();
+const environments = new Map<string, Nunjucks.Environment>();
 
 /** One environment per template directory, so `{% include %}` and `{% extends %}` find their siblings. */
-function environment(dir: string): nunjucks.Environment {
-  install();
+function environment(dir: string): Nunjucks.Environment {
   let env = environments.get(dir);
   if (env) return env;
-  env = new nunjucks.Environment(new JinjaLoader(dir, { noCache: true }), {
+  // nunjucks is loaded on the first render, not at start-up (issue 13): most runs render none.
+  const nunjucks = install();
+  env = new nunjucks.Environment(jinjaLoader(nunjucks, dir), {
     autoescape: false,
     throwOnUndefined: true,
     trimBlocks: true,

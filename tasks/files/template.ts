@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from '../../lib/text-diff';
 import { KeelError, ValidationError } from '../../lib/errors';
 import { defineTask } from '../../lib/task';
 import type { Change, DecideEnv, Decision, HostFacts, HostView } from '../../lib/types';

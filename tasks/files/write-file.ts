@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from '../../lib/text-diff';
 import { defineTask } from '../../lib/task';
 import type { Change } from '../../lib/types';
 import { FileMode, FilePath, PosixName } from '../params';

@@ -1,5 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { createTwoFilesPatch } from 'diff';
+import { createTwoFilesPatch } from '../../lib/text-diff';
 import { KeelError } from '../../lib/errors';
 import { sh } from '../../lib/quote';
 import { defineTask } from '../../lib/task';

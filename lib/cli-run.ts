@@ -8,7 +8,6 @@ import type { CliOptions } from './cli';
 import type { Inventory } from './inventory';
 import { applyPlan } from './plan-apply';
 import { buildPlan, FactCapture, writePlan } from './plan-file';
-import { renderHtml } from './report/html';
 import { gitCommit, RunRecorder, runRecord, type RunRecord } from './report/record';
 import { runPlaybook, type RunOptions, type RunReport } from './runner';
 import { redact } from './secrets';
@@ -64,7 +63,11 @@ export async function runForCli(
   }
 
   if (cli.html) {
-    if (outcome.record) writeAtomically(cli.html, renderHtml(outcome.record));
+    if (outcome.record) {
+      // Loaded only for --html.
+      const { renderHtml } = require('./report/html') as typeof import('./report/html');
+      writeAtomically(cli.html, renderHtml(outcome.record));
+    }
     else say(`no HTML report written to ${cli.html}: nothing ran`);
   }
   return outcome;

@@ -5,7 +5,6 @@ import { loadInventory, selectHosts, type Inventory, type ResolvedHost } from '.
 import type { PlaybookDefinition } from '../playbook';
 import { checkOutputPath } from '../preflight';
 import type { Reporter } from '../reporter';
-import { junitXml } from '../reporters/junit';
 import { LiveReporter } from '../reporters/live';
 import { PlainReporter } from '../reporters/plain';
 import type { RunReport } from '../runner';
@@ -91,7 +90,11 @@ export async function runCommand(def: PlaybookDefinition, argv: readonly string[
       connect: (host) => connector.open(host),
     }, reporter instanceof LiveReporter ? (line) => reporter.note(redact(line)) : undefined);
     if (cli.json && report) writeJsonReport(cli.json, def, cli, report);
-    if (cli.junit && report) writeAtomically(cli.junit, junitXml(report, def.name));
+    if (cli.junit && report) {
+      // Loaded only for --junit (its XML builder is not on the path of a plain run).
+      const { junitXml } = require('../reporters/junit') as typeof import('../reporters/junit');
+      writeAtomically(cli.junit, junitXml(report, def.name));
+    }
     return exitCode;
   } catch (err) {
     return fail(err);

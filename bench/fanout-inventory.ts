@@ -1,5 +1,6 @@
 /**
- * The light hosts that bench/run.ts started (bench/results/light.json), the first
+ * The light hosts that bench/run.ts started (bench/results/light.json, or the file
+ * KEEL_BENCH_LIGHT names: the compiled copy of this file lives elsewhere), the first
  * KEEL_BENCH_HOSTS of them (default all); each with its own directory, the var `dir`.
  */
 import { readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { defineInventory } from '../lib/inventory';
 import type { LightHosts } from '../lab/lighthosts';
 
 export default function fanoutInventory() {
-  const light = JSON.parse(readFileSync(join(__dirname, 'results', 'light.json'), 'utf8')) as LightHosts;
+  const light = JSON.parse(readFileSync(process.env.KEEL_BENCH_LIGHT ?? join(__dirname, 'results', 'light.json'), 'utf8')) as LightHosts;
   const n = Number(process.env.KEEL_BENCH_HOSTS ?? light.hosts.length);
   const hosts = light.hosts.slice(0, n);
   return defineInventory({

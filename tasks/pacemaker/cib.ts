@@ -3,7 +3,7 @@
  * keel's crm tasks compare against, and the value rules pacemaker itself applies (durations,
  * scores, booleans), so that `30s` and `30000ms` or `inf` and `INFINITY` are never reported as drift.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type * as FastXml from 'fast-xml-parser';
 
 /** Name → value of one attribute set (`nvpair`s), in document order. */
 export type NvPairs = Readonly<Record<string, string>>;
@@ -118,13 +118,26 @@ const REPEATED = new Set([
   'resource_ref',
 ]);
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@_',
-  parseAttributeValue: false,
-  parseTagValue: false,
-  isArray: (name, _path, _leaf, isAttribute) => !isAttribute && REPEATED.has(name),
-});
+let xmlLib: { parser: FastXml.XMLParser; validator: typeof FastXml.XMLValidator } | undefined;
+
+/**
+ * The XML parser, made on the first CIB: loading it at start-up delayed every run's first
+ * connection, while the first CIB arrives only after it (issue 13).
+ */
+function xmlTools(): NonNullable<typeof xmlLib> {
+  if (xmlLib) return xmlLib;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { XMLParser, XMLValidator } = require('fast-xml-parser') as typeof FastXml;
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    parseAttributeValue: false,
+    parseTagValue: false,
+    isArray: (name, _path, _leaf, isAttribute) => !isAttribute && REPEATED.has(name),
+  });
+  xmlLib = { parser, validator: XMLValidator };
+  return xmlLib;
+}
 
 type El = Record<string, unknown>;
 
@@ -175,7 +188,8 @@ function setsById(sets: El[]): Record<string, NvPairs> {
 /** Parses `cibadmin --query` output. Empty output is an empty CIB; anything not XML is a TypeError. */
 export function parseCib(xml: string): Cib {
   if (xml.trim() === '') return emptyCib();
-  const valid = XMLValidator.validate(xml);
+  const { parser, validator } = xmlTools();
+  const valid = validator.validate(xml);
   if (valid !== true) {
     throw new TypeError(`CIB is not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
   }

@@ -125,25 +125,25 @@ test('an encrypted key (ssh-keygen -N pass) logs in with KEEL_SSH_PASSPHRASE; th
   assert.match(r.stdout, 'changed');
 });
 
-test('an encrypted key on a terminal: the passphrase is asked for without echo, then the run goes on', async () => {
+test('an encrypted key on a terminal: asked without echo (two wrong answers, then the right one), then the run goes on', async () => {
   const inv = inventory('tty', { keyFile: key('tty_ed25519') });
   const cmd = [process.execPath, '-r', 'ts-node/register', PLAYBOOK, '-i', inv, '-F', emptyConfig(), '--plain'].map((a) => `'${a}'`).join(' ');
-  // script(1) gives the run a pseudo-terminal; what we write to its stdin is typed there.
+  // script(1) gives the run a pseudo-terminal; what we write to its stdin is typed there, as soon
+  // as a prompt shows (a terminal that still echoes at that moment shows it in the output).
+  const prompt = `Enter passphrase for key '${key('tty_ed25519')}': `;
+  const answers = ['Wrong-One-1', 'Wrong-Two-2', TTY_PASSPHRASE];
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
     cwd: repoRoot,
     env: { ...process.env, ...baseEnv(home('tty')), TS_NODE_TRANSPILE_ONLY: 'true', TERM: 'dumb' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
-  let typed = false;
+  let typed = 0;
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     const onData = (d: Buffer) => {
       out += d;
-      if (!typed && out.includes(`Enter passphrase for key '${key('tty_ed25519')}': `)) {
-        typed = true;
-        child.stdin!.write(TTY_PASSPHRASE + '\r');
-      }
+      if (typed < answers.length && out.split(prompt).length - 1 > typed) child.stdin!.write(answers[typed++] + '\r');
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -152,9 +152,9 @@ test('an encrypted key on a terminal: the passphrase is asked for without echo, 
       resolve(c);
     });
   });
-  assert.ok(typed, `no prompt:\n${out}`);
+  assert.is(typed, 3, `three prompts expected:\n${out}`);
   assert.is(code, 0, out);
-  assert.not.ok(out.includes(TTY_PASSPHRASE), `the passphrase was echoed:\n${out}`);
+  for (const a of answers) assert.not.ok(out.includes(a), `${a} was echoed:\n${out}`);
   assert.match(out, 'RECAP');
 });
 

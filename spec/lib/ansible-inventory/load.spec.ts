@@ -48,6 +48,9 @@ test('precedence: all < groups by depth, priority, name < group_vars/all < group
   assert.equal(w3.settings, { tls: true, workers: 4 }, "a dict is replaced whole (Ansible's hash_behaviour=replace), not merged");
   assert.is(host(inv, 'db-a').vars.p_files_depth, 'db-file', 'group_vars files by depth too');
   assert.is(host(inv, 'db-a').vars.p_dir_files, 'override', 'group_vars/db/ files in name order');
+  assert.is(host(inv, 'db-a').vars.p_dir_json, 'db-json', 'group_vars/db/30-extra.json');
+  assert.is(host(inv, 'db-a').vars.p_dir_noext, 'db-noext', 'group_vars/db/40-no-extension (YAML)');
+  assert.equal(host(inv, 'db-a').vars.db_port, 5432);
   assert.is(host(inv, 'web01.example.com').vars.p_host, 'host-file', 'host_vars over host vars in the inventory');
   assert.is(host(inv, 'web04.example.com').vars.p_host, 'host-file-04', 'host_vars/NAME without extension');
   assert.is(host(inv, 'web05.example.com').vars.p_host, "it's quoted");
@@ -88,6 +91,8 @@ test('an inventory directory: every file (subdirectories too), group_vars/ and h
   assert.is(host(inv, 'lb2.internal').vars.p_host, 'yaml-without-extension', 'a file without extension that is a YAML mapping is YAML');
   assert.is(host(inv, 'app2.internal').vars.p_host, 'host-file');
   assert.is(host(inv, 'app1.internal').vars.p_dir_files, 'local');
+  assert.is(host(inv, 'worker01.internal').vars.p_host, 'host-json', 'host_vars/NAME.json');
+  assert.equal(host(inv, 'worker02.internal').vars.p_json_list, [1, 'two', { three: 3 }], 'group_vars/NAME.json');
   assert.is(host(inv, 'app1.internal').connection.becomePassword, 's3cret-pass');
   assert.is(redact('sudo password s3cret-pass'), 'sudo password [secret]', 'ansible_become_password is a secret');
 });

@@ -179,12 +179,12 @@ const USER = ['ansible_user', 'ansible_ssh_user'];
 const KEY_FILE = ['ansible_ssh_private_key_file', 'ansible_private_key_file'];
 const PASSWORD = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'];
 const BECOME = ['ansible_become', 'ansible_sudo'];
+const BECOME_USER = ['ansible_become_user', 'ansible_sudo_user'];
 const BECOME_PASSWORD = ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'ansible_sudo_password'];
 /** Connection settings keel cannot honour: connecting without them would not be what was asked. */
 const REFUSED: Record<string, (v: unknown) => string | undefined> = {
   ansible_connection: (v) => (['ssh', 'smart', 'paramiko', 'local'].includes(String(v)) ? undefined : `keel connects over ssh or local only, not "${String(v)}"`),
-  ansible_become_method: (v) => (v === 'sudo' ? undefined : `keel becomes root with sudo only, not "${String(v)}"`),
-  ansible_become_user: (v) => (v === 'root' ? undefined : `keel becomes root only, not "${String(v)}"`),
+  ansible_become_method: (v) => (v === 'sudo' ? undefined : `keel becomes another user with sudo only, not "${String(v)}"`),
   ansible_ssh_common_args: () => 'extra ssh arguments are not supported (keel connects with its own SSH client)',
   ansible_ssh_extra_args: () => 'extra ssh arguments are not supported (keel connects with its own SSH client)',
   ansible_ssh_args: () => 'extra ssh arguments are not supported (keel connects with its own SSH client)',
@@ -224,7 +224,6 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
   const connection = vars.ansible_connection;
   delete vars.ansible_connection;
   delete vars.ansible_become_method;
-  delete vars.ansible_become_user;
   if (connection !== undefined) spec.connection = connection === 'local' ? 'local' : 'ssh';
 
   const address = take(ADDRESS);
@@ -257,6 +256,11 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
     if (v === true || (text !== undefined && TRUE.includes(text))) spec.become = true;
     else if (v === false || (text !== undefined && FALSE.includes(text))) spec.become = false;
     else bad(become, `must be a boolean (true/false, yes/no), got ${JSON.stringify(v)}`);
+  }
+  const becomeUser = take(BECOME_USER);
+  if (becomeUser) {
+    spec.becomeUser = str(becomeUser);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(spec.becomeUser)) bad(becomeUser, `"${spec.becomeUser}" is not a valid user name`);
   }
   const becomePassword = take(BECOME_PASSWORD);
   if (becomePassword) spec.becomePassword = str(becomePassword);

@@ -182,7 +182,7 @@ test('the inventory\'s port wins over the ssh config\'s (a wrong Port in the con
   assert.match(r2.stdout, `connection refused by root@127.0.0.1:${closed}`);
 });
 
-test('becomeUser: logged in as root, the tasks run as another user (sudo -u)', async () => {
+test('becomeUser (and ansible_become_user in an INI inventory): logged in as root, the tasks run as another user (sudo -u)', async () => {
   if (spawnSync('id', [BECOME_USER]).status !== 0) execFileSync('useradd', ['-m', '-s', '/bin/sh', BECOME_USER]);
   const uid = Number(execFileSync('id', ['-u', BECOME_USER]).toString());
   const work = join(dir, 'become-user');
@@ -195,6 +195,23 @@ test('becomeUser: logged in as root, the tasks run as another user (sudo -u)', a
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.is(statSync(join(work, 'written')).uid, uid, 'the file belongs to the become user, not root');
   assert.is(readFileSync(join(work, 'whoami'), 'utf8'), `${BECOME_USER}\n`);
+
+  // The same from an Ansible INI inventory: ansible_become_user is becomeUser (known_hosts: ~/.ssh's).
+  const iniWork = join(dir, 'become-user-ini');
+  mkdirSync(iniWork);
+  chownSync(iniWork, uid, uid);
+  const h = home('become-ini');
+  copyFileSync(join(dir, 'known_hosts'), join(h, '.ssh', 'known_hosts'));
+  const ini = join(dir, 'become-user.ini');
+  writeFileSync(
+    ini,
+    `[db]\nh1 ansible_host=127.0.0.1 ansible_port=${sshd.port} dir=${iniWork}\n\n[db:vars]\n` +
+      `ansible_user=root\nansible_ssh_private_key_file=${key('authorized_rsa')}\nansible_become=yes\nansible_become_user=${BECOME_USER}\n`,
+  );
+  const ri = await runCli(BECOME_PLAYBOOK, ['-i', ini, '-F', emptyConfig()], baseEnv(h));
+  assert.is(ri.code, 0, ri.stdout + ri.stderr);
+  assert.is(statSync(join(iniWork, 'written')).uid, uid, 'INI inventory: the file belongs to the become user');
+  assert.is(readFileSync(join(iniWork, 'whoami'), 'utf8'), `${BECOME_USER}\n`);
 });
 
 test.run();

@@ -68,6 +68,9 @@ test('connection vars become the connection and leave the vars', () => {
   assert.is(host(inv, 'web05.example.com').connection.port, 2205, 'host:port');
   assert.is(host(inv, 'db-b').connection.user, 'postgres', 'host var over group var');
   assert.is(host(inv, 'web02.example.com').address, 'web02.example.com', 'no ansible_host: the name');
+  assert.is(host(inv, 'db-a').connection.becomeUser, 'postgres', 'ansible_become_user: sudo -u postgres');
+  assert.is(host(inv, 'db-a').connection.become, true);
+  assert.is(host(inv, 'web04.example.com').connection.becomeUser, undefined, 'no ansible_become_user: root');
   for (const h of inv.hosts) {
     assert.equal(Object.keys(h.vars).filter((k) => /^ansible_/.test(k)), [], `${h.name} vars keep no ansible_* connection var`);
   }
@@ -117,8 +120,8 @@ test('connection vars keel cannot honour are errors at the line that set them', 
   const cases: [string, RegExp][] = [
     ['[g]\nh1 ansible_port=abc\n', /^hosts.ini:2: h1: ansible_port: must be a port number from 1 to 65535, got "abc"$/],
     ['[g]\nh1\n[g:vars]\nansible_connection=winrm\n', /^hosts.ini:4: h1: ansible_connection: keel connects over ssh or local only, not "winrm"$/],
-    ['[g]\nh1 ansible_become_method=su\n', /^hosts.ini:2: h1: ansible_become_method: keel becomes root with sudo only/],
-    ['[g]\nh1 ansible_become_user=postgres\n', /^hosts.ini:2: h1: ansible_become_user: keel becomes root only/],
+    ['[g]\nh1 ansible_become_method=su\n', /^hosts.ini:2: h1: ansible_become_method: keel becomes another user with sudo only/],
+    ['[g]\nh1\n[g:vars]\nansible_become_user="bad user"\n', /^hosts.ini:4: h1: ansible_become_user: "bad user" is not a valid user name$/],
     ["[g]\nh1 ansible_ssh_common_args='-o ProxyJump=bastion'\n", /^hosts.ini:2: h1: ansible_ssh_common_args: extra ssh arguments are not supported/],
     ['[g]\nh1 ansible_become=maybe\n', /^hosts.ini:2: h1: ansible_become: must be a boolean/],
     ['[g]\nh1 ansible_user="bad user"\n', /^hosts.ini:2: h1: ansible_user: "bad user" is not a valid user name$/],

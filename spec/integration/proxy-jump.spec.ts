@@ -7,7 +7,7 @@
  * controller cannot reach either).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
@@ -128,6 +128,29 @@ test("the bastion's sshd forwarded the connection: direct-tcpip to the target in
   // The target's sshd saw its client come from the bastion's inner address, not from the controller.
   assert.match(target.log(), new RegExp(`Accepted publickey for root from ${escape(BASTION_INNER_ADDRESS)} port \\d+`));
   assert.not.match(target.log(), new RegExp(`from ${escape(CONTROLLER_ADDRESS)} `));
+});
+
+test('without -F, ~/.ssh/config is read: the same aliases from $HOME/.ssh/config, the bastion forwarding again', async () => {
+  const home = env().HOME;
+  mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  copyFileSync(sshConfig, join(home, '.ssh', 'config'));
+  try {
+    const hosts: Record<string, { vars: Record<string, unknown> }> = {};
+    for (const h of ['web1', 'inner']) {
+      const root = join(dir, 'roots', `home-${h}`);
+      mkdirSync(root, { recursive: true });
+      hosts[h] = { vars: { root, port: 80 } };
+    }
+    const inv = writeInventory(dir, { defaults: { connectTimeoutSeconds: 5 }, hosts }, 'inv-home.ts');
+    const forwardsBefore = countForwards();
+    const r = await runCli(PLAYBOOK, ['-i', inv], env());
+    assert.is(r.code, 0, r.stdout + r.stderr);
+    for (const h of ['web1', 'inner']) assert.is(readFileSync(join(dir, 'roots', `home-${h}`, 'motd'), 'utf8'), `welcome to ${h}\n`);
+    assert.ok(countForwards() > forwardsBefore, 'inner was reached through the bastion');
+    // web1's port (a free port picked at random) is written nowhere but in the ssh config.
+  } finally {
+    rmSync(join(home, '.ssh', 'config'));
+  }
 });
 
 test("the bastion's host key missing from known_hosts: the host behind it is unreachable, with the bastion's fingerprint", async () => {

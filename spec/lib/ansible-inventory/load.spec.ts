@@ -125,6 +125,11 @@ test('connection vars keel cannot honour are errors at the line that set them', 
     ["[g]\nh1 ansible_ssh_common_args='-o ProxyJump=bastion'\n", /^hosts.ini:2: h1: ansible_ssh_common_args: extra ssh arguments are not supported/],
     ['[g]\nh1 ansible_become=maybe\n', /^hosts.ini:2: h1: ansible_become: must be a boolean/],
     ['[g]\nh1 ansible_user="bad user"\n', /^hosts.ini:2: h1: ansible_user: "bad user" is not a valid user name$/],
+    ['[g]\nh1\n[g:vars]\nansible_become_flags=-i\n', /^hosts.ini:4: h1: ansible_become_flags: keel gives sudo its own flags \(-H -u USER, -S or -n\), not "-i"$/],
+    ['[g]\nh1 ansible_become_exe=/opt/bin/sudo\n', /^hosts.ini:2: h1: ansible_become_exe: keel runs "sudo" from the PATH, not "\/opt\/bin\/sudo"$/],
+    ['[g]\nh1 ansible_host_key_checking=False\n', /^hosts.ini:2: h1: ansible_host_key_checking: keel always checks host keys: run with --accept-new-host-keys/],
+    ['[g]\nh1 ansible_ssh_pkcs11_provider=/usr/lib/opensc-pkcs11.so\n', /^hosts.ini:2: h1: ansible_ssh_pkcs11_provider: PKCS#11 keys are not supported/],
+    ['[g]\nh1 ansible_ssh_timeout=0\n', /^hosts.ini:2: h1: ansible_ssh_timeout: must be a number of seconds from 1 to 600, got 0$/],
   ];
   cases.forEach(([ini, re], i) => {
     const dir = tree(`conn${i}`, { 'hosts.ini': ini });
@@ -138,6 +143,15 @@ test('connection vars keel cannot honour are errors at the line that set them', 
   });
   const dir = tree('conn-file', { 'hosts.ini': '[g]\nh1\n', 'group_vars/g.yml': 'x: 1\nansible_port: 99999\n' });
   assert.match(errorOf(() => loadAnsibleInventory(join(dir, 'hosts.ini'))), /group_vars\/g.yml:2: h1: ansible_port: must be a port number/);
+});
+
+test('ssh and sudo settings that mean what keel does anyway are accepted and leave the vars; ansible_ssh_timeout is the connect timeout', () => {
+  const dir = tree('accepted', {
+    'hosts.ini': "[g]\nh1 ansible_ssh_timeout=30 other=1\n[g:vars]\nansible_become_exe=sudo\nansible_become_flags='-H -S -n'\nansible_host_key_checking=yes\nansible_become_method=sudo\n",
+  });
+  const h1 = host(loadAnsibleInventory(join(dir, 'hosts.ini')), 'h1');
+  assert.is(h1.connection.connectTimeoutSeconds, 30);
+  assert.equal(h1.vars, { other: 1 });
 });
 
 test('unsupported sources are errors naming the file', () => {

@@ -301,18 +301,27 @@ function localUser(env: NodeJS.ProcessEnv): string {
   }
 }
 
-/** Reads a line from the terminal without echo (stdin in raw mode). Ctrl-C or Ctrl-D gives up. */
-export function askOnTerminal(prompt: string): Promise<string> {
-  const stdin = process.stdin;
+/** The terminal askOnTerminal reads from and writes to (tests pass their own). */
+export interface PromptTerminal {
+  stdin: Pick<NodeJS.ReadStream, 'isRaw' | 'setRawMode' | 'resume' | 'pause' | 'on' | 'off'>;
+  stderr: Pick<NodeJS.WriteStream, 'write'>;
+}
+
+/**
+ * Reads a line from the terminal without echo (stdin in raw mode). Ctrl-C or Ctrl-D gives up.
+ * Echo goes off before the prompt is shown, as OpenSSH's readpassphrase does: whatever is typed
+ * once the prompt is visible is never echoed (the other order leaves a moment where it is).
+ */
+export function askOnTerminal(prompt: string, term: PromptTerminal = { stdin: process.stdin, stderr: process.stderr }): Promise<string> {
+  const { stdin, stderr } = term;
   return new Promise((resolve, reject) => {
-    process.stderr.write(prompt);
     let value = '';
     const wasRaw = stdin.isRaw;
     const done = (err?: Error) => {
       stdin.off('data', onData);
       stdin.setRawMode(wasRaw);
       stdin.pause();
-      process.stderr.write('\n');
+      stderr.write('\n');
       if (err) reject(err);
       else resolve(value);
     };
@@ -327,6 +336,7 @@ export function askOnTerminal(prompt: string): Promise<string> {
       }
     };
     stdin.setRawMode(true);
+    stderr.write(prompt);
     stdin.resume();
     stdin.on('data', onData);
   });

@@ -307,6 +307,7 @@ function listingOf(inv: InventorySpec, hosts: ResolvedHost[]): InventoryListing 
       ansible_ssh_private_key_file: set('keyFile'),
       ansible_password: set('password') === undefined ? undefined : REDACTED,
       ansible_become: set('become'),
+      ansible_become_user: set('becomeUser'),
       ansible_become_password: set('becomePassword') === undefined ? undefined : REDACTED,
       ansible_connection: set('connection'),
     };

@@ -179,16 +179,29 @@ const USER = ['ansible_user', 'ansible_ssh_user'];
 const KEY_FILE = ['ansible_ssh_private_key_file', 'ansible_private_key_file'];
 const PASSWORD = ['ansible_password', 'ansible_ssh_pass', 'ansible_ssh_password'];
 const BECOME = ['ansible_become', 'ansible_sudo'];
+const BECOME_USER = ['ansible_become_user', 'ansible_sudo_user'];
 const BECOME_PASSWORD = ['ansible_become_password', 'ansible_become_pass', 'ansible_sudo_pass', 'ansible_sudo_password'];
+const TIMEOUT = ['ansible_ssh_timeout'];
+/** sudo as keel runs it: the `sudo` on the PATH, its own flags. Ansible's defaults mean the same. */
+const sudoExe = (v: unknown) => (v === 'sudo' ? undefined : `keel runs "sudo" from the PATH, not "${String(v)}"`);
+const sudoFlags = (v: unknown) => (v === '' || v === '-H -S -n' ? undefined : `keel gives sudo its own flags (-H -u USER, -S or -n), not "${String(v)}"`);
+const hostKeyChecking = (v: unknown) =>
+  v === true || TRUE.includes(String(v).toLowerCase()) ? undefined : 'keel always checks host keys: run with --accept-new-host-keys to trust and record unknown ones';
 /** Connection settings keel cannot honour: connecting without them would not be what was asked. */
 const REFUSED: Record<string, (v: unknown) => string | undefined> = {
   ansible_connection: (v) => (['ssh', 'smart', 'paramiko', 'local'].includes(String(v)) ? undefined : `keel connects over ssh or local only, not "${String(v)}"`),
-  ansible_become_method: (v) => (v === 'sudo' ? undefined : `keel becomes root with sudo only, not "${String(v)}"`),
-  ansible_become_user: (v) => (v === 'root' ? undefined : `keel becomes root only, not "${String(v)}"`),
+  ansible_become_method: (v) => (v === 'sudo' ? undefined : `keel becomes another user with sudo only, not "${String(v)}"`),
   ansible_ssh_common_args: () => 'extra ssh arguments are not supported (keel connects with its own SSH client)',
   ansible_ssh_extra_args: () => 'extra ssh arguments are not supported (keel connects with its own SSH client)',
   ansible_ssh_args: () => 'extra ssh arguments are not supported (keel connects with its own SSH client)',
   ansible_ssh_executable: () => 'keel connects with its own SSH client, not an ssh executable',
+  ansible_become_exe: sudoExe,
+  ansible_sudo_exe: sudoExe,
+  ansible_become_flags: sudoFlags,
+  ansible_sudo_flags: sudoFlags,
+  ansible_host_key_checking: hostKeyChecking,
+  ansible_ssh_host_key_checking: hostKeyChecking,
+  ansible_ssh_pkcs11_provider: () => 'PKCS#11 keys are not supported (put the key in ssh-agent)',
 };
 
 const TRUE = ['y', 'yes', 'on', '1', 'true', 't'];
@@ -222,9 +235,8 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
     }
   }
   const connection = vars.ansible_connection;
-  delete vars.ansible_connection;
-  delete vars.ansible_become_method;
-  delete vars.ansible_become_user;
+  // What passed the checks above means what keel does anyway.
+  for (const name of Object.keys(REFUSED)) delete vars[name];
   if (connection !== undefined) spec.connection = connection === 'local' ? 'local' : 'ssh';
 
   const address = take(ADDRESS);
@@ -257,6 +269,17 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
     if (v === true || (text !== undefined && TRUE.includes(text))) spec.become = true;
     else if (v === false || (text !== undefined && FALSE.includes(text))) spec.become = false;
     else bad(become, `must be a boolean (true/false, yes/no), got ${JSON.stringify(v)}`);
+  }
+  const becomeUser = take(BECOME_USER);
+  if (becomeUser) {
+    spec.becomeUser = str(becomeUser);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(spec.becomeUser)) bad(becomeUser, `"${spec.becomeUser}" is not a valid user name`);
+  }
+  const timeout = take(TIMEOUT);
+  if (timeout) {
+    const n = typeof timeout.value === 'number' ? timeout.value : typeof timeout.value === 'string' && /^\d+$/.test(timeout.value.trim()) ? Number(timeout.value) : NaN;
+    if (!(n > 0 && n <= 600)) bad(timeout, `must be a number of seconds from 1 to 600, got ${JSON.stringify(timeout.value)}`);
+    spec.connectTimeoutSeconds = n;
   }
   const becomePassword = take(BECOME_PASSWORD);
   if (becomePassword) spec.becomePassword = str(becomePassword);

@@ -2,8 +2,10 @@
  * Real OpenSSH servers for the ssh-config, key and ProxyJump specs: one sshd with its own host
  * key, log file and authorized keys, optionally inside a network namespace; and a two-namespace
  * network where a target is reachable only through a bastion. Everything here touches only
- * 127.0.0.1, 198.18.7.0/29 inside namespaces named `keelj-*` that it creates and deletes itself,
- * and processes it started.
+ * 127.0.0.1, 203.0.113.248/29 inside namespaces named `keelj-*` that it creates and deletes itself,
+ * and processes it started. (Not 198.18.0.0/15: that is the lab's, whose bridge route would be
+ * shadowed by ours while a lab or a benchmark runs. 203.0.113.0/24 is TEST-NET-3, documentation
+ * only, never routed on the Internet.)
  */
 import { NO_LOGIN_RC } from '../../lab/sshd-login-rc';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -97,13 +99,13 @@ function stopProcess(proc: ChildProcess): Promise<void> {
 }
 
 export const JUMP_NS = { bastion: 'keelj-a', target: 'keelj-b' } as const;
-/** The controller's side and the bastion's side of the first link (198.18.7.0/30). */
-export const CONTROLLER_ADDRESS = '198.18.7.1';
-export const BASTION_ADDRESS = '198.18.7.2';
-/** The bastion's side and the target's side of the second link (198.18.7.4/30). */
-export const BASTION_INNER_ADDRESS = '198.18.7.5';
-export const TARGET_ADDRESS = '198.18.7.6';
-const TARGET_NET = '198.18.7.4/30';
+/** The controller's side and the bastion's side of the first link (203.0.113.248/30). */
+export const CONTROLLER_ADDRESS = '203.0.113.249';
+export const BASTION_ADDRESS = '203.0.113.250';
+/** The bastion's side and the target's side of the second link (203.0.113.252/30). */
+export const BASTION_INNER_ADDRESS = '203.0.113.253';
+export const TARGET_ADDRESS = '203.0.113.254';
+const TARGET_NET = '203.0.113.252/30';
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 const quiet = (...args: string[]) => spawnSync('ip', args, { stdio: 'ignore' }).status === 0;
@@ -111,8 +113,8 @@ const quiet = (...args: string[]) => spawnSync('ip', args, { stdio: 'ignore' }).
 /**
  * controller (root namespace) ── keelj-0 / keelj-a0 ── keelj-a (bastion) ── keelj-a1 / keelj-b0 ── keelj-b (target)
  *
- * The root namespace has a route only to 198.18.7.0/30, and an `unreachable` route for the
- * target's network: without it, a packet for 198.18.7.6 would follow this machine's default
+ * The root namespace has a route only to 203.0.113.248/30, and an `unreachable` route for the
+ * target's network: without it, a packet for 203.0.113.254 would follow this machine's default
  * route off the machine. The bastion does not forward. So the target is reachable only through
  * a connection the bastion's sshd opens (direct-tcpip).
  */

@@ -125,25 +125,25 @@ test('an encrypted key (ssh-keygen -N pass) logs in with KEEL_SSH_PASSPHRASE; th
   assert.match(r.stdout, 'changed');
 });
 
-test('an encrypted key on a terminal: the passphrase is asked for without echo, then the run goes on', async () => {
+test('an encrypted key on a terminal: asked without echo (two wrong answers, then the right one), then the run goes on', async () => {
   const inv = inventory('tty', { keyFile: key('tty_ed25519') });
   const cmd = [process.execPath, '-r', 'ts-node/register', PLAYBOOK, '-i', inv, '-F', emptyConfig(), '--plain'].map((a) => `'${a}'`).join(' ');
-  // script(1) gives the run a pseudo-terminal; what we write to its stdin is typed there.
+  // script(1) gives the run a pseudo-terminal; what we write to its stdin is typed there, as soon
+  // as a prompt shows (a terminal that still echoes at that moment shows it in the output).
+  const prompt = `Enter passphrase for key '${key('tty_ed25519')}': `;
+  const answers = ['Wrong-One-1', 'Wrong-Two-2', TTY_PASSPHRASE];
   const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
     cwd: repoRoot,
     env: { ...process.env, ...baseEnv(home('tty')), TS_NODE_TRANSPILE_ONLY: 'true', TERM: 'dumb' },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let out = '';
-  let typed = false;
+  let typed = 0;
   const code = await new Promise<number | null>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     const onData = (d: Buffer) => {
       out += d;
-      if (!typed && out.includes(`Enter passphrase for key '${key('tty_ed25519')}': `)) {
-        typed = true;
-        child.stdin!.write(TTY_PASSPHRASE + '\r');
-      }
+      if (typed < answers.length && out.split(prompt).length - 1 > typed) child.stdin!.write(answers[typed++] + '\r');
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
@@ -152,9 +152,9 @@ test('an encrypted key on a terminal: the passphrase is asked for without echo, 
       resolve(c);
     });
   });
-  assert.ok(typed, `no prompt:\n${out}`);
+  assert.is(typed, 3, `three prompts expected:\n${out}`);
   assert.is(code, 0, out);
-  assert.not.ok(out.includes(TTY_PASSPHRASE), `the passphrase was echoed:\n${out}`);
+  for (const a of answers) assert.not.ok(out.includes(a), `${a} was echoed:\n${out}`);
   assert.match(out, 'RECAP');
 });
 
@@ -182,7 +182,7 @@ test('the inventory\'s port wins over the ssh config\'s (a wrong Port in the con
   assert.match(r2.stdout, `connection refused by root@127.0.0.1:${closed}`);
 });
 
-test('becomeUser: logged in as root, the tasks run as another user (sudo -u)', async () => {
+test('becomeUser (and ansible_become_user in an INI inventory): logged in as root, the tasks run as another user (sudo -u)', async () => {
   if (spawnSync('id', [BECOME_USER]).status !== 0) execFileSync('useradd', ['-m', '-s', '/bin/sh', BECOME_USER]);
   const uid = Number(execFileSync('id', ['-u', BECOME_USER]).toString());
   const work = join(dir, 'become-user');
@@ -195,6 +195,23 @@ test('becomeUser: logged in as root, the tasks run as another user (sudo -u)', a
   assert.is(r.code, 0, r.stdout + r.stderr);
   assert.is(statSync(join(work, 'written')).uid, uid, 'the file belongs to the become user, not root');
   assert.is(readFileSync(join(work, 'whoami'), 'utf8'), `${BECOME_USER}\n`);
+
+  // The same from an Ansible INI inventory: ansible_become_user is becomeUser (known_hosts: ~/.ssh's).
+  const iniWork = join(dir, 'become-user-ini');
+  mkdirSync(iniWork);
+  chownSync(iniWork, uid, uid);
+  const h = home('become-ini');
+  copyFileSync(join(dir, 'known_hosts'), join(h, '.ssh', 'known_hosts'));
+  const ini = join(dir, 'become-user.ini');
+  writeFileSync(
+    ini,
+    `[db]\nh1 ansible_host=127.0.0.1 ansible_port=${sshd.port} dir=${iniWork}\n\n[db:vars]\n` +
+      `ansible_user=root\nansible_ssh_private_key_file=${key('authorized_rsa')}\nansible_become=yes\nansible_become_user=${BECOME_USER}\n`,
+  );
+  const ri = await runCli(BECOME_PLAYBOOK, ['-i', ini, '-F', emptyConfig()], baseEnv(h));
+  assert.is(ri.code, 0, ri.stdout + ri.stderr);
+  assert.is(statSync(join(iniWork, 'written')).uid, uid, 'INI inventory: the file belongs to the become user');
+  assert.is(readFileSync(join(iniWork, 'whoami'), 'utf8'), `${BECOME_USER}\n`);
 });
 
 test.run();

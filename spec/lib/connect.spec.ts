@@ -5,13 +5,14 @@
  * counts connections: it must see none.
  */
 import { execFileSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { Connector, PASSPHRASE_ENV } from '../../lib/connect';
+import { askOnTerminal, Connector, PASSPHRASE_ENV, type PromptTerminal } from '../../lib/connect';
 import { UsageError } from '../../lib/errors';
 import { buildInventory } from '../../lib/inventory';
 import { parseSshConfig } from '../../lib/ssh-config';
@@ -84,6 +85,40 @@ test('on a terminal the passphrase is asked for, once per key file, up to three 
   assert.equal(asked, Array(3).fill(`Enter passphrase for key '${encKey}': `), 'two hosts, one key: asked until right, then not again');
   const wrong = connector({}, { askPassphrase: async () => 'never' });
   assert.match(await rejection(wrong.prepare(hostWith({ keyFile: encKey }))), 'wrong passphrase, three times');
+});
+
+/** A terminal that records, in order, its mode changes and what is written to it. */
+function fakeTerminal(events: string[]): PromptTerminal & { type(text: string): void } {
+  const stdin = Object.assign(new EventEmitter(), {
+    isRaw: false,
+    setRawMode(raw: boolean) {
+      events.push(`raw ${raw}`);
+      stdin.isRaw = raw;
+      return stdin;
+    },
+    resume: () => stdin,
+    pause: () => stdin,
+  });
+  return {
+    stdin: stdin as unknown as PromptTerminal['stdin'],
+    stderr: { write: (chunk: string | Uint8Array) => (events.push(`write ${JSON.stringify(String(chunk))}`), true) } as PromptTerminal['stderr'],
+    type: (text: string) => stdin.emit('data', Buffer.from(text)),
+  };
+}
+
+test('the terminal prompt: echo goes off before the prompt shows, comes back after; backspace, Ctrl-U, Ctrl-C', async () => {
+  const events: string[] = [];
+  const term = fakeTerminal(events);
+  const answer = askOnTerminal('Enter passphrase: ', term);
+  assert.equal(events, ['raw true', 'write "Enter passphrase: "'], 'no echo from the moment the prompt is visible');
+  term.type('wrong\u0015pasX');
+  term.type('\u007fs\r');
+  assert.is(await answer, 'pass');
+  assert.equal(events.slice(2), ['raw false', 'write "\\n"'], 'the terminal is left as it was');
+  const t2 = fakeTerminal([]);
+  const stopped = askOnTerminal('Enter passphrase: ', t2);
+  t2.type('\u0003');
+  assert.match(await rejection(stopped), 'interrupted at the passphrase prompt');
 });
 
 test('an encrypted default key is left to the agent when there is one and no passphrase; without an agent it is an error', async () => {

@@ -13,7 +13,7 @@ const keel = (args: string[], cwd = repoRoot): Promise<CliRun> => runKeel(args, 
 
 const spec = {
   defaults: { user: 'admin', become: true },
-  hosts: { n1: { address: '198.18.0.11', password: 'pw-n1-secret' }, n2: { port: 2222 }, stray: {} },
+  hosts: { n1: { address: '198.18.0.11', password: 'pw-n1-secret' }, n2: { port: 2222, becomeUser: 'postgres' }, stray: {} },
   groups: { cluster: { hosts: ['n1'], children: ['web'], vars: { role: 'cluster' } }, web: { hosts: ['n2'] }, empty: {} },
   vars: { site: 'lab' },
 };
@@ -35,7 +35,7 @@ test('a TypeScript inventory lists as ansible-inventory would: all, ungrouped, c
     _meta: {
       hostvars: {
         n1: { site: 'lab', role: 'cluster', ansible_host: '198.18.0.11', ansible_user: 'admin', ansible_password: '[secret]', ansible_become: true },
-        n2: { site: 'lab', role: 'cluster', ansible_port: 2222, ansible_user: 'admin', ansible_become: true },
+        n2: { site: 'lab', role: 'cluster', ansible_port: 2222, ansible_user: 'admin', ansible_become: true, ansible_become_user: 'postgres' },
         stray: { site: 'lab', ansible_user: 'admin', ansible_become: true },
       },
     },
@@ -58,7 +58,7 @@ test('keel inventory --list / --graph / --host on a .ts inventory, JSON with sor
   const graph = await keel(['inventory', '-i', file, '--graph', 'cluster']);
   assert.is(graph.stdout, '@cluster:\n  |--@web:\n  |  |--n2\n  |--n1\n');
   const one = await keel(['inventory', '-i', file, '--host', 'n2']);
-  assert.equal(JSON.parse(one.stdout), { ansible_become: true, ansible_port: 2222, ansible_user: 'admin', role: 'cluster', site: 'lab' });
+  assert.equal(JSON.parse(one.stdout), { ansible_become: true, ansible_become_user: 'postgres', ansible_port: 2222, ansible_user: 'admin', role: 'cluster', site: 'lab' });
 });
 
 test('usage: --help, a missing mode, an unknown command', async () => {

@@ -48,6 +48,9 @@ test('precedence: all < groups by depth, priority, name < group_vars/all < group
   assert.equal(w3.settings, { tls: true, workers: 4 }, "a dict is replaced whole (Ansible's hash_behaviour=replace), not merged");
   assert.is(host(inv, 'db-a').vars.p_files_depth, 'db-file', 'group_vars files by depth too');
   assert.is(host(inv, 'db-a').vars.p_dir_files, 'override', 'group_vars/db/ files in name order');
+  assert.is(host(inv, 'db-a').vars.p_dir_json, 'db-json', 'group_vars/db/30-extra.json');
+  assert.is(host(inv, 'db-a').vars.p_dir_noext, 'db-noext', 'group_vars/db/40-no-extension (YAML)');
+  assert.equal(host(inv, 'db-a').vars.db_port, 5432);
   assert.is(host(inv, 'web01.example.com').vars.p_host, 'host-file', 'host_vars over host vars in the inventory');
   assert.is(host(inv, 'web04.example.com').vars.p_host, 'host-file-04', 'host_vars/NAME without extension');
   assert.is(host(inv, 'web05.example.com').vars.p_host, "it's quoted");
@@ -65,6 +68,9 @@ test('connection vars become the connection and leave the vars', () => {
   assert.is(host(inv, 'web05.example.com').connection.port, 2205, 'host:port');
   assert.is(host(inv, 'db-b').connection.user, 'postgres', 'host var over group var');
   assert.is(host(inv, 'web02.example.com').address, 'web02.example.com', 'no ansible_host: the name');
+  assert.is(host(inv, 'db-a').connection.becomeUser, 'postgres', 'ansible_become_user: sudo -u postgres');
+  assert.is(host(inv, 'db-a').connection.become, true);
+  assert.is(host(inv, 'web04.example.com').connection.becomeUser, undefined, 'no ansible_become_user: root');
   for (const h of inv.hosts) {
     assert.equal(Object.keys(h.vars).filter((k) => /^ansible_/.test(k)), [], `${h.name} vars keep no ansible_* connection var`);
   }
@@ -88,6 +94,8 @@ test('an inventory directory: every file (subdirectories too), group_vars/ and h
   assert.is(host(inv, 'lb2.internal').vars.p_host, 'yaml-without-extension', 'a file without extension that is a YAML mapping is YAML');
   assert.is(host(inv, 'app2.internal').vars.p_host, 'host-file');
   assert.is(host(inv, 'app1.internal').vars.p_dir_files, 'local');
+  assert.is(host(inv, 'worker01.internal').vars.p_host, 'host-json', 'host_vars/NAME.json');
+  assert.equal(host(inv, 'worker02.internal').vars.p_json_list, [1, 'two', { three: 3 }], 'group_vars/NAME.json');
   assert.is(host(inv, 'app1.internal').connection.becomePassword, 's3cret-pass');
   assert.is(redact('sudo password s3cret-pass'), 'sudo password [secret]', 'ansible_become_password is a secret');
 });
@@ -112,11 +120,16 @@ test('connection vars keel cannot honour are errors at the line that set them', 
   const cases: [string, RegExp][] = [
     ['[g]\nh1 ansible_port=abc\n', /^hosts.ini:2: h1: ansible_port: must be a port number from 1 to 65535, got "abc"$/],
     ['[g]\nh1\n[g:vars]\nansible_connection=winrm\n', /^hosts.ini:4: h1: ansible_connection: keel connects over ssh or local only, not "winrm"$/],
-    ['[g]\nh1 ansible_become_method=su\n', /^hosts.ini:2: h1: ansible_become_method: keel becomes root with sudo only/],
-    ['[g]\nh1 ansible_become_user=postgres\n', /^hosts.ini:2: h1: ansible_become_user: keel becomes root only/],
+    ['[g]\nh1 ansible_become_method=su\n', /^hosts.ini:2: h1: ansible_become_method: keel becomes another user with sudo only/],
+    ['[g]\nh1\n[g:vars]\nansible_become_user="bad user"\n', /^hosts.ini:4: h1: ansible_become_user: "bad user" is not a valid user name$/],
     ["[g]\nh1 ansible_ssh_common_args='-o ProxyJump=bastion'\n", /^hosts.ini:2: h1: ansible_ssh_common_args: extra ssh arguments are not supported/],
     ['[g]\nh1 ansible_become=maybe\n', /^hosts.ini:2: h1: ansible_become: must be a boolean/],
     ['[g]\nh1 ansible_user="bad user"\n', /^hosts.ini:2: h1: ansible_user: "bad user" is not a valid user name$/],
+    ['[g]\nh1\n[g:vars]\nansible_become_flags=-i\n', /^hosts.ini:4: h1: ansible_become_flags: keel gives sudo its own flags \(-H -u USER, -S or -n\), not "-i"$/],
+    ['[g]\nh1 ansible_become_exe=/opt/bin/sudo\n', /^hosts.ini:2: h1: ansible_become_exe: keel runs "sudo" from the PATH, not "\/opt\/bin\/sudo"$/],
+    ['[g]\nh1 ansible_host_key_checking=False\n', /^hosts.ini:2: h1: ansible_host_key_checking: keel always checks host keys: run with --accept-new-host-keys/],
+    ['[g]\nh1 ansible_ssh_pkcs11_provider=/usr/lib/opensc-pkcs11.so\n', /^hosts.ini:2: h1: ansible_ssh_pkcs11_provider: PKCS#11 keys are not supported/],
+    ['[g]\nh1 ansible_ssh_timeout=0\n', /^hosts.ini:2: h1: ansible_ssh_timeout: must be a number of seconds from 1 to 600, got 0$/],
   ];
   cases.forEach(([ini, re], i) => {
     const dir = tree(`conn${i}`, { 'hosts.ini': ini });
@@ -130,6 +143,15 @@ test('connection vars keel cannot honour are errors at the line that set them', 
   });
   const dir = tree('conn-file', { 'hosts.ini': '[g]\nh1\n', 'group_vars/g.yml': 'x: 1\nansible_port: 99999\n' });
   assert.match(errorOf(() => loadAnsibleInventory(join(dir, 'hosts.ini'))), /group_vars\/g.yml:2: h1: ansible_port: must be a port number/);
+});
+
+test('ssh and sudo settings that mean what keel does anyway are accepted and leave the vars; ansible_ssh_timeout is the connect timeout', () => {
+  const dir = tree('accepted', {
+    'hosts.ini': "[g]\nh1 ansible_ssh_timeout=30 other=1\n[g:vars]\nansible_become_exe=sudo\nansible_become_flags='-H -S -n'\nansible_host_key_checking=yes\nansible_become_method=sudo\n",
+  });
+  const h1 = host(loadAnsibleInventory(join(dir, 'hosts.ini')), 'h1');
+  assert.is(h1.connection.connectTimeoutSeconds, 30);
+  assert.equal(h1.vars, { other: 1 });
 });
 
 test('unsupported sources are errors naming the file', () => {

@@ -4,9 +4,10 @@
 # files and 4 line files, the 4 guards). Usage: bench/fanout-floor.sh N
 set -euo pipefail
 n=$1
-light=$(dirname "$0")/results/light.json
+# bench/run.ts writes the hosts as NAME=ADDRESS lines (reading light.json here would start a node).
+hosts=$(dirname "$0")/results/light.txt
 pids=()
-for h in $(node -e 'const l = require(process.argv[1]); for (const h of l.hosts.slice(0, +process.argv[2])) console.log(h.name + "=" + h.address)' "$(realpath "$light")" "$n"); do
+for h in $(head -n "$n" "$hosts"); do
   name=${h%%=*}; addr=${h#*=}; d=/tmp/keel-bench-$name
   ssh -o BatchMode=yes -o ControlMaster=no -o ControlPath=none -i /var/lib/keel-lab/id_ed25519 \
     -o UserKnownHostsFile=/var/lib/keel-lab/light/known_hosts -o StrictHostKeyChecking=yes root@"$addr" \

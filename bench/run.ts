@@ -5,6 +5,7 @@
  *   npm run bench                                   # every scenario (about 45 minutes on 2 cores)
  *   npm run bench -- startup nochange check         # some: startup nochange check fanout fresh
  *   npm run bench -- --runs 7 --fresh-runs 3        # repetitions (defaults 7 and 2)
+ *   npm run bench -- fanout --fanout 1,8            # fan-out sizes (default 1,8,64,256)
  *
  * Every group of commands runs interleaved (A B C A B C ...; bench/measure.ts) with equal run
  * counts, after one untimed warm-up round. Needs root, the lab (lab/), ansible-core and
@@ -23,9 +24,12 @@ import { writeResults, type Breakdown } from './report';
 const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, 'results');
 const BUILD = 'bench/results/build';
+const BUNDLE = 'bench/results/bundle';
+/** Left to node_modules: ssh2 (its native addon is found relative to its own files) and what keel loads only on demand. */
+const BUNDLE_EXTERNAL = ['ssh2', 'cpu-features', 'ts-node', 'typescript', 'ajv', 'nunjucks', 'yaml', 'zx'];
 const BUSY = '/tmp/keel-lab-busy';
 const MINE = '/tmp/keel-lab-bench';
-const FANOUT = [1, 8, 64, 256];
+
 const SCENARIOS = ['startup', 'nochange', 'check', 'fanout', 'fresh'];
 
 const args = process.argv.slice(2);
@@ -37,7 +41,10 @@ const numArg = (flag: string, dflt: number): number => {
 };
 const RUNS = numArg('--runs', 7);
 const FRESH_RUNS = numArg('--fresh-runs', 2);
-const picked = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--fresh-runs'].includes(args[i - 1]));
+const fanoutArg = args.indexOf('--fanout');
+/** Fan-out sizes (light hosts). */
+const FANOUT = fanoutArg >= 0 ? args[fanoutArg + 1].split(',').map(Number) : [1, 8, 64, 256];
+const picked = args.filter((a, i) => !a.startsWith('--') && !['--runs', '--fresh-runs', '--fanout'].includes(args[i - 1]));
 for (const s of picked) if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; have ${SCENARIOS.join(' ')}`);
 const scenarios = picked.length ? picked : SCENARIOS;
 
@@ -76,11 +83,13 @@ function keelLiteral(flags: string[]): Command {
   };
 }
 
-function keelCompiled(flags: string[]): Command {
+function keelCompiled(flags: string[], how: 'bundle' | 'tsc' = 'bundle'): Command {
+  const dir = how === 'bundle' ? BUNDLE : BUILD;
+  const short = how === 'bundle' ? 'bundle' : 'build';
   return {
-    id: 'keel-node',
-    label: ['node build/playbooks/ha-asterisk.js -i build/inventories/lab.js', ...flags].join(' '),
-    argv: ['node', `${BUILD}/playbooks/ha-asterisk.js`, '-i', `${BUILD}/inventories/lab.js`, ...flags],
+    id: how === 'bundle' ? 'keel-node' : 'keel-node-tsc',
+    label: [`node ${short}/playbooks/ha-asterisk.js -i ${short}/inventories/lab.js`, ...flags].join(' ') + (how === 'bundle' ? ' (esbuild bundle)' : ' (tsc)'),
+    argv: ['node', `${dir}/playbooks/ha-asterisk.js`, '-i', `${dir}/inventories/lab.js`, ...flags],
     env: { NODE_OPTIONS: `--require ${join(__dirname, 'first-connect.js')}`, KEEL_BENCH_FIRST_CONNECT: FIRST_CONNECT },
     firstConnectFile: FIRST_CONNECT,
     verify: recapNote(0),
@@ -133,6 +142,18 @@ function build(): void {
   cpSync(join(ROOT, 'lib/generated/validators.js'), join(ROOT, BUILD, 'lib/generated/validators.js'));
 }
 
+/**
+ * The same playbooks bundled by esbuild, one file each with keel and its pure-JavaScript
+ * dependencies inside: Node then resolves and reads a few files instead of ~300 (TypeBox alone is
+ * 200), the start-up issue 13 measured. README "Speed" gives users the same command.
+ */
+function bundle(): void {
+  rmSync(join(ROOT, BUNDLE), { recursive: true, force: true });
+  const entries = ['playbooks/ha-asterisk.ts', 'inventories/lab.ts', 'bench/fanout-playbook.ts', 'bench/fanout-inventory.ts'];
+  const ext = BUNDLE_EXTERNAL.map((e) => `--external:${e}`).join(' ');
+  sh(`node_modules/.bin/esbuild ${entries.join(' ')} --bundle --platform=node --target=node20 --outbase=. --outdir=${BUNDLE} ${ext} --log-level=warning`);
+}
+
 /** Two running nodes configured by keel (a no-change run is then possible), python3 on them for Ansible. */
 function configuredLab(): void {
   const lab = readLabState();
@@ -174,7 +195,8 @@ function startup(): void {
     { id: 'node', label: 'node -e 0', argv: ['node', '-e', '0'] },
     { id: 'npx-tsnode', label: 'npx ts-node -e 0', argv: ['npx', 'ts-node', '-e', '0'] },
     { id: 'keel-tsnode-help', label: 'npx ts-node playbooks/ha-asterisk.ts --help', argv: ['npx', 'ts-node', 'playbooks/ha-asterisk.ts', '--help'] },
-    { id: 'keel-node-help', label: 'node build/playbooks/ha-asterisk.js --help', argv: ['node', `${BUILD}/playbooks/ha-asterisk.js`, '--help'] },
+    { id: 'keel-node-help', label: 'node bundle/playbooks/ha-asterisk.js --help (esbuild bundle)', argv: ['node', `${BUNDLE}/playbooks/ha-asterisk.js`, '--help'] },
+    { id: 'keel-node-tsc-help', label: 'node build/playbooks/ha-asterisk.js --help (tsc)', argv: ['node', `${BUILD}/playbooks/ha-asterisk.js`, '--help'] },
     { id: 'ansible-version', label: 'ansible-playbook --version', argv: ['ansible-playbook', '--version'] },
   ];
   rows.push(...interleave('startup', cmds, Math.max(RUNS, 10), { cwd: ROOT, warmup: true, log }));
@@ -186,6 +208,7 @@ function haRuns(check: boolean): void {
   const cmds = [
     keelLiteral(flags),
     keelCompiled(flags),
+    keelCompiled(flags, 'tsc'),
     keelWithoutNativeSsh2(flags),
     ansible('bench/ansible/ha-asterisk.yml', 'ansible', 'ansible', flags),
     ansible('bench/ansible/ha-asterisk-lean.yml', 'ansible-lean', 'ansible lean', flags),
@@ -198,19 +221,20 @@ async function fanout(): Promise<void> {
   const light = await startLightHosts(Math.max(...FANOUT));
   const lightFile = join(OUT, 'light.json');
   writeFileSync(lightFile, JSON.stringify(light, null, 2) + '\n');
+  writeFileSync(join(OUT, 'light.txt'), light.hosts.map((h) => `${h.name}=${h.address}\n`).join(''));
   try {
     // The wanted state on every host, so the check runs find no drift: keel applies the playbook
     // to lh1 (not timed), and the others get a copy of its directory (light hosts share this
     // machine's filesystem; the files do not name their host).
     sh('rm -rf /tmp/keel-bench-lh*');
     const env = `KEEL_BENCH_LIGHT=${lightFile} KEEL_BENCH_HOSTS=1`;
-    sh(`${env} node ${BUILD}/bench/fanout-playbook.js -i ${BUILD}/bench/fanout-inventory.js --plain >${OUT}/fanout-apply.log 2>&1`);
+    sh(`${env} node ${BUNDLE}/bench/fanout-playbook.js -i ${BUNDLE}/bench/fanout-inventory.js --plain >${OUT}/fanout-apply.log 2>&1`);
     for (const h of light.hosts.slice(1)) cpSync('/tmp/keel-bench-lh1', `/tmp/keel-bench-${h.name}`, { recursive: true, preserveTimestamps: true });
     for (const n of FANOUT) {
       const keel: Command = {
         id: 'keel-node',
-        label: `node build/bench/fanout-playbook.js --check --forks ${n}`,
-        argv: ['node', `${BUILD}/bench/fanout-playbook.js`, '-i', `${BUILD}/bench/fanout-inventory.js`, '--check', '--forks', String(n)],
+        label: `node bundle/bench/fanout-playbook.js --check --forks ${n}`,
+        argv: ['node', `${BUNDLE}/bench/fanout-playbook.js`, '-i', `${BUNDLE}/bench/fanout-inventory.js`, '--check', '--forks', String(n)],
         env: { KEEL_BENCH_LIGHT: lightFile, KEEL_BENCH_HOSTS: String(n), NODE_OPTIONS: `--require ${join(__dirname, 'first-connect.js')}`, KEEL_BENCH_FIRST_CONNECT: FIRST_CONNECT },
         firstConnectFile: FIRST_CONNECT,
         verify: recapNote(0),
@@ -294,6 +318,7 @@ async function main(): Promise<void> {
   const commit = sh('git rev-parse --short HEAD').trim();
   const dirty = sh('git status --porcelain -- lib tasks playbooks inventories bench index.ts').trim() !== '';
   build();
+  bundle();
   holdLab();
   try {
     if (scenarios.some((s) => ['nochange', 'check', 'fanout'].includes(s))) configuredLab();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// The `keel` command. An installed package runs its compiled build (dist/): no TypeScript
-// compiler at start-up. In a checkout of keel's own repository (lib/*.ts beside this file)
+// The `keel` command. An installed package runs its compiled build (dist/index.js, one file
+// bundled by esbuild: Node reads one file instead of ~300 at start-up): no TypeScript compiler. In a checkout of keel's own repository (lib/*.ts beside this file)
 // it runs the sources through the repository's ts-node, so a stale build is never run.
 const { existsSync } = require('node:fs');
 const { join } = require('node:path');
@@ -10,7 +10,7 @@ const root = join(__dirname, '..');
 // `npm run keel -- ...` runs in keel's own directory; the paths given are the caller's.
 if (process.env.npm_lifecycle_event === 'keel' && process.env.INIT_CWD) process.chdir(process.env.INIT_CWD);
 const source = join(root, 'lib', 'keel.ts');
-let entry = join(root, 'dist', 'lib', 'keel.js');
+let entry = join(root, 'dist', 'index.js');
 if (existsSync(source)) {
   entry = source;
   if (!require.extensions['.ts']) {

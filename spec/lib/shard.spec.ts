@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { parseCli, RUN_VALUE_FLAGS } from '../../lib/cli';
 import { UsageError } from '../../lib/errors';
 import { buildInventory, selectHosts } from '../../lib/inventory';
 import { planPlay } from '../../lib/plan';
@@ -25,6 +26,16 @@ test('--shard I/N: 0-based, I from 0 to N-1', () => {
     assert.throws(() => parseShard(bad), usage(/not I\/N \(--shard I\/N runs shard I of N, numbered from 0/), bad);
   }
   assert.throws(() => parseShard('99999999999999999999/99999999999999999999'), usage(/too large/));
+});
+
+test('--shard is a run flag (ts-node playbooks and keel run alike); a bad one is a UsageError, no shard without it', () => {
+  assert.equal(parseCli(['-i', 'lab', '--shard', '2/4']).shard, { index: 2, count: 4 });
+  assert.equal(parseCli(['-i', 'lab', '--shard=1/3', '--limit', 'web']).shard, { index: 1, count: 3 });
+  assert.not.ok('shard' in parseCli(['-i', 'lab']));
+  assert.throws(() => parseCli(['-i', 'lab', '--shard', '4/4']), usage(/I must be from 0 to 3/));
+  assert.throws(() => parseCli(['-i', 'lab', '--shard']), usage(/--shard/));
+  // keel run tells the playbook from a flag's value by this set.
+  assert.ok(RUN_VALUE_FLAGS.has('--shard'));
 });
 
 test('a host\'s shard is the documented function of its name: SHA-256, first 48 bits, big-endian, mod N', () => {

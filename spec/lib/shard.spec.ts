@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseCli, RUN_VALUE_FLAGS } from '../../lib/cli';
@@ -8,6 +11,7 @@ import { parseShard, shardInventory, shardOf } from '../../lib/shard';
 import { checkShardable } from '../../lib/shard-check';
 import type { Play } from '../../lib/types';
 import { writeFile } from '../../tasks/files';
+import { repoRoot, runCli, runKeel, writeInventory } from '../helpers/cli';
 
 const usage = (re: RegExp) => (e: unknown) => e instanceof UsageError && re.test((e as Error).message);
 
@@ -143,6 +147,40 @@ test('--shard refuses a play with a runOnce task (it would run once in every sha
   const once: Play = { name: 'cluster', hosts: 'odd', tasks: (h) => [task(h), writeFile({ path: '/tmp/c', content: 'x' }, { runOnce: true, name: 'configure the cluster' })] };
   checkShardable([plain], inv, {});
   assert.throws(() => checkShardable([plain, once], inv, {}), usage(/--shard: play "cluster" has a runOnce task \("configure the cluster"\)/));
+});
+
+test('on the command line: a bad --shard or a runOnce play is exit 2 before any host; --list-hosts lists the shard\'s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-shard-cli-'));
+  try {
+    // Nothing listens on port 1: had keel contacted a host, it would say unreachable (exit 3).
+    const names = [...Array(8).keys()].map((i) => `h${i + 1}`);
+    const inv = writeInventory(dir, {
+      defaults: { user: 'root', port: 1, knownHostsFile: join(dir, 'known_hosts') },
+      hosts: Object.fromEntries(names.map((n) => [n, { address: '127.0.0.1', vars: { root: join(dir, n) } }])),
+      groups: { web: { hosts: names.slice(0, 3) } },
+    });
+    const fixtures = join(repoRoot, 'spec', 'integration', 'fixtures');
+    const noStack = (s: string) => !/\n\s+at .*:\d+:\d+/.test(s);
+    const cases: [Promise<{ code: number; stderr: string }>, RegExp][] = [
+      [runKeel(['run', join(fixtures, 'shard-playbook.ts'), '-i', inv, '--shard', '4/4']), /--shard "4\/4": shards are numbered from 0, so I must be from 0 to 3 when N is 4/],
+      [runCli(join(fixtures, 'shard-playbook.ts'), ['-i', inv, '--shard', '/4']), /--shard "\/4": the shard index I is empty/],
+      [runKeel(['check', join(fixtures, 'shard-playbook.ts'), '-i', inv, '--shard', 'two/4']), /--shard "two\/4": not I\/N/],
+      [runKeel(['run', join(fixtures, 'shard-once-playbook.ts'), '-i', inv, '--shard', '0/2']), /--shard: play "cluster" has a runOnce task \("configure the cluster"\)/],
+    ];
+    for (const [run, re] of cases) {
+      const r = await run;
+      assert.is(r.code, 2, r.stderr);
+      assert.match(r.stderr, re);
+      assert.ok(noStack(r.stderr), r.stderr);
+    }
+    const listed = await runKeel(['run', join(fixtures, 'shard-playbook.ts'), '-i', inv, '--shard', '1/4', '--list-hosts']);
+    assert.is(listed.code, 0, listed.stderr);
+    const mine = names.filter((n) => shardOf(n, 4) === 1);
+    assert.ok(mine.length > 0);
+    assert.match(listed.stdout, `play #1 (all): fleet\n    hosts (${mine.length}):\n` + mine.map((n) => `      ${n}\n`).join('') + '\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

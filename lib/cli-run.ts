@@ -22,7 +22,7 @@ export interface CliRunOutcome {
 
 export async function runForCli(
   def: { name: string; plays: readonly Play[]; file?: string },
-  cli: Pick<CliOptions, 'inventory' | 'limit' | 'tags' | 'skipTags' | 'planOut' | 'plan' | 'planMaxAgeSeconds' | 'forcePlan' | 'html'>,
+  cli: Pick<CliOptions, 'inventory' | 'limit' | 'tags' | 'skipTags' | 'planOut' | 'plan' | 'planMaxAgeSeconds' | 'forcePlan' | 'html' | 'shard'>,
   inventory: Inventory,
   options: RunOptions,
   say: (line: string) => void = (l) => process.stderr.write(redact(l) + '\n'),
@@ -41,8 +41,9 @@ export async function runForCli(
         })
       : undefined;
     outcome = { exitCode: applied.exitCode, report: applied.report && { ...applied.report, exitCode: applied.exitCode as RunReport['exitCode'] }, record };
-  } else if (!cli.planOut && !cli.html) {
-    // Nothing to record: the run as it always was.
+  } else if (!cli.planOut && !cli.html && !cli.shard) {
+    // Nothing to record: the run as it always was. (A shard's report keeps each result's step,
+    // which `keel report merge` orders the shards' results by.)
     const report = await runPlaybook(def.plays, inventory, options);
     outcome = { exitCode: report.exitCode, report };
   } else {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { UsageError } from './errors';
+import { parseShard, type Shard } from './shard';
 
 export interface CliOptions {
   inventory: string;
@@ -41,6 +42,8 @@ export interface CliOptions {
   forcePlan: boolean;
   /** --html FILE: a self-contained HTML report of the run. */
   html?: string;
+  /** --shard I/N: only the hosts whose shard (a hash of the name, lib/shard.ts) is I of N. */
+  shard?: Shard;
 }
 
 const OPTIONS_TEXT = `  -i, --inventory NAME|PATH   inventories/NAME.ts (or .js) in the working directory, a .ts/.js
@@ -52,6 +55,8 @@ const OPTIONS_TEXT = `  -i, --inventory NAME|PATH   inventories/NAME.ts (or .js)
       --skip-tags T1,T2       never tasks with these tags
       --start-at-task NAME    skip every step before the first task called NAME
   -f, --forks N               hosts at once (default 10)
+      --shard I/N             only the hosts in shard I of N (0 to N-1, by a hash of the host's
+                              name; after --limit); join the --json reports with keel report merge
   -e, --extra-vars VARS       vars with the highest precedence (repeatable): key=value (value may
                               be JSON), '{"key": 1}' (a JSON object) or @vars.json (a JSON file)
   -u, --user USER             log in as USER on every host (overrides the inventory)
@@ -97,6 +102,7 @@ const RUN_OPTIONS = {
     'skip-tags': { type: 'string' },
     'start-at-task': { type: 'string' },
     forks: { type: 'string', short: 'f' },
+    shard: { type: 'string' },
     'extra-vars': { type: 'string', short: 'e', multiple: true },
     user: { type: 'string', short: 'u' },
     become: { type: 'boolean', short: 'b', default: false },
@@ -182,6 +188,7 @@ export function parseCli(argv: readonly string[], usage = USAGE): CliOptions {
     planMaxAgeSeconds,
     forcePlan: v['force-plan']!,
     html: v.html,
+    ...(v.shard !== undefined ? { shard: parseShard(v.shard) } : {}),
   };
 }
 

@@ -81,6 +81,8 @@ export interface Inventory {
   groups: Record<string, string[]>;
   /** The inventory as `keel inventory` shows it, in the shape of `ansible-inventory --list`. */
   listing?: InventoryListing;
+  /** --shard: hosts of the inventory that other shards run; a pattern naming one selects nothing (lib/shard.ts). */
+  otherShards?: ReadonlySet<string>;
 }
 
 /** Groups as Ansible has them (`all` and `ungrouped` included) and each host's vars. */
@@ -374,7 +376,7 @@ function findCycle(groups: Record<string, GroupSpec>): string[] | undefined {
  * exclusions `!x`, intersections `&x`, globs `node*`. Order follows the inventory.
  */
 export function selectHosts(inv: Inventory, pattern: string): ResolvedHost[] {
-  const names = inv.hosts.map((h) => h.name);
+  const names = [...inv.hosts.map((h) => h.name), ...(inv.otherShards ?? [])];
   const expand = (term: string): Set<string> => {
     if (term === 'all' || term === '*') return new Set(names);
     if (Object.hasOwn(inv.groups, term)) return new Set(inv.groups[term]);

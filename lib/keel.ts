@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXIT_CODES_TEXT, RUN_VALUE_FLAGS, runUsage } from './cli';
 import { execCommand } from './commands/exec';
+import { reportCommand } from './commands/report';
 import { inventoryCommand } from './inventory-command';
 import { auditMain } from './audit/cli';
 import { fail } from './commands/run';
@@ -22,6 +23,7 @@ export const KEEL_USAGE = `usage: keel COMMAND [ARGS]
   keel inventory -i INVENTORY --list|--graph|--host NAME   the inventory, as ansible-inventory shows it
   keel audit PLAYBOOK -i INVENTORY --out DIR    a drift audit kept as DIR/<time>.json and .html
   keel audit diff OLD.json NEW.json             what drifted, was fixed, is unchanged (exit 4: new drift)
+  keel report merge SHARD.json... --json OUT    one report and recap from the --json reports of --shard I/N runs
   keel --version
 
   keel COMMAND --help                           a command's options
@@ -43,6 +45,8 @@ export async function keel(argv: readonly string[]): Promise<number> {
         return await inventoryCommand(rest);
       case 'audit':
         return await auditMain(auditArgv(rest));
+      case 'report':
+        return await reportCommand(rest);
 
       case '--version':
       case '-V':

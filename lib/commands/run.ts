@@ -9,6 +9,9 @@ import { LiveReporter } from '../reporters/live';
 import { PlainReporter } from '../reporters/plain';
 import type { RunReport } from '../runner';
 import { runForCli, writeAtomically } from '../cli-run';
+import { shardFields } from '../report/shard-report';
+import { shardInventory } from '../shard';
+import { checkShardable } from '../shard-check';
 import { Connector } from '../connect';
 import { redact, redactDeep } from '../secrets';
 import type { Play } from '../types';
@@ -68,8 +71,13 @@ export async function runCommand(def: PlaybookDefinition, argv: readonly string[
       if (!from) return fail(new UsageError(`--start-at-task: no task called "${cli.startAtTask}" in any play for these hosts`));
       plays = from;
     }
+    // --shard narrows the hosts after --limit and --start-at-task, which see the whole inventory
+    // as the unsharded run does: every shard then agrees on the run's hosts and first task.
+    const runHosts = hostsOfRun(plays, inventory, cli.limit);
+    if (cli.shard) checkShardable(plays, inventory, planOptions);
+    const mine = cli.shard ? shardInventory(inventory, cli.shard) : inventory;
     if (cli.listHosts || cli.listTasks || cli.listTags) {
-      const text = listPlaybook(def.name, plays, inventory, planOptions, { hosts: cli.listHosts, tasks: cli.listTasks, tags: cli.listTags });
+      const text = listPlaybook(def.name, plays, mine, planOptions, { hosts: cli.listHosts, tasks: cli.listTasks, tags: cli.listTags });
       process.stdout.write(redact(text) + '\n');
       return ExitCode.ok;
     }
@@ -77,9 +85,11 @@ export async function runCommand(def: PlaybookDefinition, argv: readonly string[
     // before any host is contacted: a missing key or a bad ssh config is exit 2. The run then plans
     // every play (task parameters, handlers) before it contacts any host either.
     const connector = new Connector({ sshConfigFile: cli.sshConfig, acceptNewHostKeys: cli.acceptNewHostKeys });
-    await connector.prepare(hostsOfRun(plays, inventory, cli.limit));
+    const hosts = cli.shard ? hostsOfRun(plays, mine, cli.limit) : runHosts;
+    await connector.prepare(hosts);
+    if (cli.shard) reporter.note(`shard ${cli.shard.index}/${cli.shard.count}: ${hosts.length} of the run's ${runHosts.length} hosts`);
 
-    const { exitCode, report } = await runForCli({ ...def, plays }, cli, inventory, {
+    const { exitCode, report, record } = await runForCli({ ...def, plays }, cli, mine, {
       check: cli.check,
       forks: cli.forks,
       ...planOptions,
@@ -89,7 +99,7 @@ export async function runCommand(def: PlaybookDefinition, argv: readonly string[
       signal: controller.signal,
       connect: (host) => connector.open(host),
     }, reporter instanceof LiveReporter ? (line) => reporter.note(redact(line)) : undefined);
-    if (cli.json && report) writeJsonReport(cli.json, def, cli, report);
+    if (cli.json && report) writeJsonReport(cli.json, def, cli, report, cli.shard && record ? shardFields(cli.shard, runHosts.map((h) => h.name), record) : {});
     if (cli.junit && report) {
       // Loaded only for --junit (its XML builder is not on the path of a plain run).
       const { junitXml } = require('../reporters/junit') as typeof import('../reporters/junit');
@@ -148,13 +158,14 @@ export function makeReporter(cli: Pick<CliOptions, 'plain' | 'verbose' | 'diff'>
 }
 
 /** The whole run, per host and task, with every secret redacted; to standard output for `-`. */
-function writeJsonReport(file: string, def: PlaybookDefinition, cli: CliOptions, report: RunReport): void {
+function writeJsonReport(file: string, def: PlaybookDefinition, cli: CliOptions, report: RunReport, shard: Partial<ReturnType<typeof shardFields>>): void {
   const body = redactDeep({
     keel: 1,
     playbook: def.name,
     inventory: cli.inventory,
     limit: cli.limit ?? null,
     ...report,
+    ...shard,
   });
   const text = JSON.stringify(body, null, 2) + '\n';
   if (file === '-') process.stdout.write(text);

@@ -45,7 +45,13 @@ function build(version: string): void {
   writeFileSync(join(d, 'usr/share', PKG, 'version'), `${version}\n`);
   execFileSync('dpkg-deb', ['-Zgzip', '--build', d, join(repo, `${PKG}_${version}_all.deb`)], { stdio: 'ignore' });
   writeFileSync(join(repo, 'Packages'), execFileSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: repo, stdio: ['ignore', 'pipe', 'ignore'] }));
+  // python's http.server answers If-Modified-Since to the second: a Packages rebuilt within the
+  // second of apt's last fetch was "not modified", and apt kept the old version (this test failed
+  // on a quiet machine, passed on a busy one). Each build's Packages is dated 2 s past the last.
+  packagesTime = Math.max(Math.ceil(Date.now() / 1000), packagesTime + 2);
+  utimesSync(join(repo, 'Packages'), packagesTime, packagesTime);
 }
+let packagesTime = 0;
 
 /** The sandbox's dpkg status of the package: `install ok installed 1.0-1`, or undefined when dpkg has never heard of it. */
 function sandboxStatus(): string | undefined {

@@ -34,9 +34,12 @@ export function fileFact(path: string, withContent: boolean): Fact<FileState> {
 
 function fileCommand(path: string, withContent: boolean): string {
   const dir = parentDir(path);
-  const content = withContent ? sh`if [ "$(stat -c %s -- ${path})" -le ${MAX_READ_CONTENT} ]; then cat -- ${path}; fi` : ':';
-  // The hash is read on stdin: sha256sum escapes file names holding a backslash.
-  return sh`if [ -f ${path} ]; then stat -c '%a %U %G' -- ${path} && sha256sum < ${path} | cut -d' ' -f1 && `.concat(
+  // Three processes for a file: one stat (mode, owner, group and size), sha256sum, and head,
+  // which stops past MAX_READ_CONTENT (a longer file's content fails the hash check below and is
+  // dropped). Fewer processes per probe matter on a fleet: a host runs one such probe per task
+  // (issue 13's fan-out). The hash is read on stdin: sha256sum escapes file names holding a backslash.
+  const content = withContent ? sh` && head -c ${MAX_READ_CONTENT + 1} -- ${path}` : '';
+  return sh`if [ -f ${path} ]; then stat -c '%a %U %G %s' -- ${path} && sha256sum < ${path}`.concat(
     content,
     sh`; elif [ -e ${path} ]; then echo notfile; elif [ -d ${dir} ]; then echo absent; else echo noparent; fi`,
   );
@@ -50,7 +53,8 @@ export function parseFileState(path: string, stdout: string, withContent: boolea
   if (head === 'notfile') throw new KeelError(`${path} exists but is not a regular file`);
   const [mode, owner, group] = head.split(' ');
   const second = stdout.indexOf('\n', first + 1);
-  const sha256 = stdout.slice(first + 1, second < 0 ? undefined : second).trim();
+  // `HASH  -` from sha256sum (or the hash alone).
+  const sha256 = stdout.slice(first + 1, second < 0 ? undefined : second).trim().split(/\s+/)[0];
   const state: FileState = { exists: true, parentExists: true, mode: normaliseMode(mode), owner, group, sha256 };
   if (withContent && second >= 0) {
     const content = stdout.slice(second + 1);

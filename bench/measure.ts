@@ -105,11 +105,25 @@ function runOnce(c: Command, cwd: string): Sample {
 }
 
 /**
+ * Waits (up to `maxSeconds`) for the 1-minute load average to fall below `below`: the average
+ * decays slowly, so a group started right after a heavy one (256 light hosts) would otherwise be
+ * marked heavy for load that has already gone.
+ */
+export function settle(below: number, maxSeconds = 180, log?: (s: string) => void): void {
+  const end = Date.now() + maxSeconds * 1000;
+  while (loadavg()[0] >= below && Date.now() < end) {
+    log?.(`load ${loadavg()[0].toFixed(2)}: waiting for it to fall below ${below}`);
+    spawnSync('sleep', ['10']);
+  }
+}
+
+/**
  * Runs every command `runs` times, interleaved: round 1 runs A, B, C; round 2 the same. With
  * `warmup`, one untimed round first (page cache, Ansible's first ssh connection).
  */
-export function interleave(group: string, commands: Command[], runs: number, o: { cwd: string; warmup?: boolean; log?: (s: string) => void }): Row[] {
+export function interleave(group: string, commands: Command[], runs: number, o: { cwd: string; warmup?: boolean; settleBelow?: number; log?: (s: string) => void }): Row[] {
   const rows = commands.map((c) => ({ group, id: c.id, label: c.label, samples: [] as Sample[] }));
+  if (o.settleBelow !== undefined) settle(o.settleBelow, 180, o.log);
   if (o.warmup) {
     for (const c of commands) {
       c.prepare?.();

@@ -6,20 +6,23 @@
  *   npm run bench -- startup nochange check         # some: startup nochange check fanout fresh
  *   npm run bench -- --runs 7 --fresh-runs 3        # repetitions (defaults 7 and 2)
  *   npm run bench -- fanout --fanout 1,8            # fan-out sizes (default 1,8,64,256)
+ *   npm run bench -- --report-only                  # RESULTS.md again from the last run's rows.json
  *
  * Every group of commands runs interleaved (A B C A B C ...; bench/measure.ts) with equal run
  * counts, after one untimed warm-up round. Needs root, the lab (lab/), ansible-core and
  * /usr/bin/time. The lab is shared: this waits while /tmp/keel-lab-busy exists and holds
  * /tmp/keel-lab-bench while it uses the lab. Raw samples stay in bench/results/ (not committed).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { startLightHosts, stopLightHosts } from '../lab/lighthosts';
 import { readLabState } from '../lab/state';
 import { LAB_CLUSTER_VARS } from '../inventories/lab';
 import { interleave, type Command, type Row } from './measure';
-import { writeResults, type Breakdown } from './report';
+import { writeResults, type Breakdown, type Results } from './report';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, 'results');
@@ -30,6 +33,8 @@ const BUNDLE_EXTERNAL = ['ssh2', 'cpu-features', 'ts-node', 'typescript', 'ajv',
 const BUSY = '/tmp/keel-lab-busy';
 const MINE = '/tmp/keel-lab-bench';
 
+/** A group starts once the 1-minute load average is below this (1 per core), or after 3 minutes. */
+const SETTLE = cpus().length;
 const SCENARIOS = ['startup', 'nochange', 'check', 'fanout', 'fresh'];
 
 const args = process.argv.slice(2);
@@ -199,7 +204,7 @@ function startup(): void {
     { id: 'keel-node-tsc-help', label: 'node build/playbooks/ha-asterisk.js --help (tsc)', argv: ['node', `${BUILD}/playbooks/ha-asterisk.js`, '--help'] },
     { id: 'ansible-version', label: 'ansible-playbook --version', argv: ['ansible-playbook', '--version'] },
   ];
-  rows.push(...interleave('startup', cmds, Math.max(RUNS, 10), { cwd: ROOT, warmup: true, log }));
+  rows.push(...interleave('startup', cmds, Math.max(RUNS, 10), { cwd: ROOT, warmup: true, settleBelow: SETTLE, log }));
 }
 
 function haRuns(check: boolean): void {
@@ -214,7 +219,7 @@ function haRuns(check: boolean): void {
     ansible('bench/ansible/ha-asterisk-lean.yml', 'ansible-lean', 'ansible lean', flags),
     floor(),
   ];
-  rows.push(...interleave(group, cmds, RUNS, { cwd: ROOT, warmup: true, log }));
+  rows.push(...interleave(group, cmds, RUNS, { cwd: ROOT, warmup: true, settleBelow: SETTLE, log }));
 }
 
 async function fanout(): Promise<void> {
@@ -240,7 +245,7 @@ async function fanout(): Promise<void> {
         verify: recapNote(0),
       };
       const fl: Command = { id: 'floor', label: `floor: ${n} OpenSSH sessions at once (bench/fanout-floor.sh)`, argv: ['bash', 'bench/fanout-floor.sh', String(n)] };
-      rows.push(...interleave(`fanout ${n}`, [keel, fl], Math.min(RUNS, 5), { cwd: ROOT, warmup: true, log }));
+      rows.push(...interleave(`fanout ${n}`, [keel, fl], Math.min(RUNS, 5), { cwd: ROOT, warmup: true, settleBelow: SETTLE, log }));
     }
   } finally {
     await stopLightHosts();
@@ -257,10 +262,18 @@ function kindOf(task: string): string {
   return 'everything else';
 }
 
-function addBreakdown(tool: string, perTask: Map<string, number>): void {
+function breakdown(tool: string, perTask: Map<string, number>): Breakdown {
   const byKind: Record<string, number> = {};
   for (const [task, s] of perTask) byKind[kindOf(task)] = (byKind[kindOf(task)] ?? 0) + s;
-  breakdowns.push({ tool, byKind });
+  return { tool, byKind };
+}
+
+const FRESH_KEEL_JSON = join(OUT, 'fresh-keel.json');
+const FRESH_ANSIBLE_JUNIT = join(OUT, 'fresh-ansible-junit');
+
+/** Where the last fresh runs' time went, from the files they left. */
+function freshBreakdowns(): Breakdown[] {
+  return [breakdown('keel', keelBreakdown(FRESH_KEEL_JSON)), breakdown('ansible', ansibleBreakdown(FRESH_ANSIBLE_JUNIT, 'bench/ansible/ha-asterisk.yml'))];
 }
 
 function keelBreakdown(file: string): Map<string, number> {
@@ -270,12 +283,16 @@ function keelBreakdown(file: string): Map<string, number> {
   return m;
 }
 
-function ansibleBreakdown(dir: string): Map<string, number> {
+/** Per task, the slowest host's time, from Ansible's junit callback files (`[host] PLAY: TASK ARGS`). */
+function ansibleBreakdown(dir: string, playbookFile: string): Map<string, number> {
+  const plays = (parseYaml(readFileSync(join(ROOT, playbookFile), 'utf8')) as { name: string }[]).map((p) => p.name);
   const m = new Map<string, number>();
-  for (const f of execFileSync('ls', [dir], { encoding: 'utf8' }).split('\n').filter((x) => x.endsWith('.xml'))) {
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.xml'))) {
     const xml = readFileSync(join(dir, f), 'utf8');
-    for (const t of xml.matchAll(/<testcase[^>]*?name="([^"]*)"[^>]*?time="([\d.]+)"/g)) {
-      const task = t[1].replace(/^\[[^\]]*\]\s*/, '');
+    for (const t of xml.matchAll(/<testcase\b[^>]*?\sname="([^"]*)"[^>]*?\stime="([\d.]+)"/g)) {
+      let task = t[1].replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/^\[[^\]]*\]\s*/, '');
+      const play = plays.find((p) => task.startsWith(`${p}: `));
+      if (play) task = task.slice(play.length + 2);
       m.set(task, Math.max(m.get(task) ?? 0, Number(t[2])));
     }
   }
@@ -283,8 +300,8 @@ function ansibleBreakdown(dir: string): Map<string, number> {
 }
 
 function fresh(): void {
-  const keelJson = join(OUT, 'fresh-keel.json');
-  const junitDir = join(OUT, 'fresh-ansible-junit');
+  const keelJson = FRESH_KEEL_JSON;
+  const junitDir = FRESH_ANSIBLE_JUNIT;
   // Both start from the same nodes: new overlay roots, python3 and python3-apt installed (Ansible
   // needs them; crmsh needs python3 anyway), the apt cache warm.
   const prepare = () => {
@@ -304,9 +321,8 @@ function fresh(): void {
     },
   ];
   // The breakdown is of the last run of each.
-  rows.push(...interleave('fresh', cmds, FRESH_RUNS, { cwd: ROOT, log }));
-  addBreakdown('keel', keelBreakdown(keelJson));
-  addBreakdown('ansible', ansibleBreakdown(junitDir));
+  rows.push(...interleave('fresh', cmds, FRESH_RUNS, { cwd: ROOT, settleBelow: SETTLE, log }));
+  breakdowns.push(...freshBreakdowns());
   // Leave the lab as a cluster keel configured, as the other scenarios expect it.
   sh(`node_modules/.bin/ts-node playbooks/ha-asterisk.ts -i lab --plain >${OUT}/apply.log 2>&1`);
   facts.push(`after the last fresh run (Ansible's), keel's run on that cluster: ${recapNote()(readFileSync(join(OUT, 'apply.log'), 'utf8'))}`);
@@ -330,14 +346,38 @@ async function main(): Promise<void> {
   } finally {
     rmSync(MINE, { force: true });
   }
-  writeFileSync(join(OUT, 'rows.json'), JSON.stringify({ commit, dirty, rows, breakdowns, facts }, null, 2) + '\n');
+  const results: Results = { commit, dirty, date: new Date().toISOString(), rows, breakdowns, facts, runs: RUNS, freshRuns: FRESH_RUNS, fanoutSizes: FANOUT };
+  writeFileSync(join(OUT, 'rows.json'), JSON.stringify(results, null, 2) + '\n');
+  writeReport(results);
+}
+
+function writeReport(results: Results): void {
   const tmp = join(__dirname, 'RESULTS.md.tmp');
-  writeFileSync(tmp, writeResults({ commit, dirty, rows, breakdowns, facts, runs: RUNS, freshRuns: FRESH_RUNS, fanoutSizes: FANOUT }));
+  writeFileSync(tmp, writeResults(results));
   renameSync(tmp, join(__dirname, 'RESULTS.md'));
   log('wrote bench/RESULTS.md');
 }
 
-main().catch((err: unknown) => {
+/**
+ * `npm run bench -- --report-only`: RESULTS.md again from the last run's bench/results/rows.json
+ * (after a change to the report's layout): the same run, nothing measured or carried over.
+ */
+function reportOnly(): void {
+  const file = join(OUT, 'rows.json');
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Partial<Results> & Pick<Results, 'commit' | 'dirty' | 'rows' | 'breakdowns' | 'facts'>;
+  const groups = new Set(saved.rows.map((r) => r.group));
+  writeReport({
+    runs: Math.max(...saved.rows.filter((r) => r.group === 'nochange').map((r) => r.samples.length), 0),
+    freshRuns: Math.max(...saved.rows.filter((r) => r.group === 'fresh').map((r) => r.samples.length), 0),
+    fanoutSizes: [...groups].filter((g) => g.startsWith('fanout ')).map((g) => Number(g.split(' ')[1])),
+    date: statSync(file).mtime.toISOString(),
+    ...saved,
+    // Recomputed from the same run's files (a fix to how they are read).
+    breakdowns: existsSync(FRESH_KEEL_JSON) && existsSync(FRESH_ANSIBLE_JUNIT) ? freshBreakdowns() : saved.breakdowns,
+  });
+}
+
+(args.includes('--report-only') ? Promise.resolve().then(reportOnly) : main()).catch((err: unknown) => {
   process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exitCode = 1;
 });

@@ -34,12 +34,11 @@ export function fileFact(path: string, withContent: boolean): Fact<FileState> {
 
 function fileCommand(path: string, withContent: boolean): string {
   const dir = parentDir(path);
-  // Three processes for a file: one stat (mode, owner, group and size), sha256sum, and head,
-  // which stops past MAX_READ_CONTENT (a longer file's content fails the hash check below and is
-  // dropped). Fewer processes per probe matter on a fleet: a host runs one such probe per task
-  // (issue 13's fan-out). The hash is read on stdin: sha256sum escapes file names holding a backslash.
-  const content = withContent ? sh` && head -c ${MAX_READ_CONTENT + 1} -- ${path}` : '';
-  return sh`if [ -f ${path} ]; then stat -c '%a %U %G %s' -- ${path} && sha256sum < ${path}`.concat(
+  // Few processes per file (a host runs one such probe per task; issue 13's fan-out): one stat
+  // for mode, owner, group and size, sha256sum, and cat only when the size is within
+  // MAX_READ_CONTENT. The hash is read on stdin: sha256sum escapes file names holding a backslash.
+  const content = withContent ? sh` && { [ "\${s##* }" -gt ${MAX_READ_CONTENT} ] || cat -- ${path}; }` : '';
+  return sh`if [ -f ${path} ]; then s=$(stat -c '%a %U %G %s' -- ${path}) && echo "$s" && sha256sum < ${path}`.concat(
     content,
     sh`; elif [ -e ${path} ]; then echo notfile; elif [ -d ${dir} ]; then echo absent; else echo noparent; fi`,
   );

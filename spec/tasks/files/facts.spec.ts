@@ -25,13 +25,21 @@ test('a small file: mode, owner, group, hash and whole content', () => {
   assert.is(read(p, false).sha256, sha('x=1\nünïcode\n'));
 });
 
-test('a file past 256 KiB: its hash, no content', () => {
-  const p = join(fresh(), 'big');
-  const text = 'y'.repeat(256 * 1024 + 10);
-  writeFileSync(p, text);
-  const s = read(p);
-  assert.is(s.sha256, sha(text));
-  assert.is(s.content, undefined);
+test('a file past 256 KiB (by one byte, or more): its hash, no content; at 256 KiB, the content', () => {
+  for (const size of [256 * 1024 + 1, 300 * 1024]) {
+    const p = join(fresh(), 'big');
+    const text = 'y'.repeat(size);
+    writeFileSync(p, text);
+    const f = fileFact(p, true);
+    const out = sh(f.command({} as HostFacts));
+    assert.ok(out.stdout.length < 200, `the content is not sent (${out.stdout.length} bytes came back)`);
+    const s = f.parse(out, {} as HostFacts);
+    assert.is(s.sha256, sha(text));
+    assert.is(s.content, undefined);
+  }
+  const p = join(fresh(), 'limit');
+  writeFileSync(p, 'z'.repeat(256 * 1024));
+  assert.is(read(p).content?.length, 256 * 1024);
 });
 
 test('absent, missing parent, and a directory where a file should be', () => {

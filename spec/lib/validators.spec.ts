@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { VALIDATORS_FILE, validatorsSource } from '../../tools/gen-validators';
-import { declaredSchemas, runtimeCompileCount, validate, validatorFor } from '../../lib/validate';
+import { declaredSchemas, isPrecompiled, runtimeCompileCount, schemaKey, validate, validatorFor } from '../../lib/validate';
 import { writeFile } from '../../tasks/files';
 import { ValidationError } from '../../lib/errors';
 
@@ -23,16 +23,25 @@ test('lib/generated/validators.js is what tools/gen-validators.ts writes now (el
 test('every declared schema (all task modules, the inventory, task options) is precompiled: none is compiled at run time', () => {
   const schemas = declaredSchemas();
   assert.ok(schemas.length >= 25, `only ${schemas.length} declared schemas`);
+  for (const s of schemas) assert.ok(isPrecompiled(s), `not in the table: ${schemaKey(s).slice(0, 120)}`);
   const before = runtimeCompileCount();
   for (const s of schemas) validatorFor(s);
   assert.is(runtimeCompileCount(), before);
 });
 
+test('every declared schema survives its JSON key unchanged (the table compiles JSON.parse(key))', () => {
+  // Infinity, undefined in an array, a RegExp: JSON would change them, and the table would hold
+  // another schema's validator. (TypeBox's symbol keys are not compared, nor seen by ajv.)
+  for (const s of declaredSchemas()) assert.equal(JSON.parse(schemaKey(s)), s, schemaKey(s).slice(0, 120));
+});
+
 test('a precompiled validator names every bad field, as a compiled one did', () => {
+  const before = runtimeCompileCount();
   assert.throws(
     () => writeFile({ path: 7, content: 'x', bogus: 1 } as never),
     (e: unknown) => e instanceof ValidationError && /path: must be string/.test(e.message) && /bogus: is not a known field/.test(e.message),
   );
+  assert.is(runtimeCompileCount(), before, 'the table\'s validator answered, not a compiled one');
 });
 
 test('a schema not in the table (a user\'s own module) is compiled at run time and validates', () => {

@@ -7,7 +7,6 @@ import { writeAtomically } from '../cli-run';
 import { loadInventory } from '../inventory';
 import { isPlaybook, type PlaybookDefinition } from '../playbook';
 import { loadUserModule } from '../load-module';
-import { renderHtml } from '../report/html';
 import { gitCommit, RunRecorder, runRecord, type RunRecord } from '../report/record';
 import type { Reporter } from '../reporter';
 import { PlainReporter } from '../reporters/plain';
@@ -75,6 +74,8 @@ export async function runAudit(o: AuditRunOptions): Promise<AuditRunResult> {
   const json = resolve(o.outDir, `${stem}.json`);
   const html = resolve(o.outDir, `${stem}.html`);
   writeAtomically(json, JSON.stringify(record, null, 2) + '\n');
+  // Loaded here, not when `keel` starts (lib/keel.ts loads this module for every command).
+  const { renderHtml } = require('../report/html') as typeof import('../report/html');
   writeAtomically(html, renderHtml(record));
   const removed = pruneAudits(o.outDir, keep);
 

@@ -9,6 +9,7 @@ import { LiveReporter } from '../reporters/live';
 import { PlainReporter } from '../reporters/plain';
 import type { RunReport } from '../runner';
 import { runForCli, writeAtomically } from '../cli-run';
+import { readPlan } from '../plan-file';
 import { shardFields } from '../report/shard-report';
 import { shardInventory } from '../shard';
 import { checkShardable } from '../shard-check';
@@ -73,7 +74,9 @@ export async function runCommand(def: PlaybookDefinition, argv: readonly string[
     }
     // --shard narrows the hosts after --limit and --start-at-task, which see the whole inventory
     // as the unsharded run does: every shard then agrees on the run's hosts and first task.
-    const runHosts = hostsOfRun(plays, inventory, cli.limit);
+    // A plan applied without --limit runs the plan's own limit (lib/plan-apply.ts): so does a shard.
+    const limit = cli.limit ?? (cli.plan ? (readPlan(cli.plan).limit ?? undefined) : undefined);
+    const runHosts = hostsOfRun(plays, inventory, limit);
     if (cli.shard) checkShardable(plays, inventory, planOptions);
     const mine = cli.shard ? shardInventory(inventory, cli.shard) : inventory;
     if (cli.listHosts || cli.listTasks || cli.listTags) {
@@ -85,7 +88,7 @@ export async function runCommand(def: PlaybookDefinition, argv: readonly string[
     // before any host is contacted: a missing key or a bad ssh config is exit 2. The run then plans
     // every play (task parameters, handlers) before it contacts any host either.
     const connector = new Connector({ sshConfigFile: cli.sshConfig, acceptNewHostKeys: cli.acceptNewHostKeys });
-    const hosts = cli.shard ? hostsOfRun(plays, mine, cli.limit) : runHosts;
+    const hosts = cli.shard ? hostsOfRun(plays, mine, limit) : runHosts;
     await connector.prepare(hosts);
     if (cli.shard) reporter.note(`shard ${cli.shard.index}/${cli.shard.count}: ${hosts.length} of the run's ${runHosts.length} hosts`);
 

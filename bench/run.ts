@@ -28,8 +28,6 @@ const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, 'results');
 const BUILD = 'bench/results/build';
 const BUNDLE = 'bench/results/bundle';
-/** Left to node_modules: ssh2 (its native addon is found relative to its own files) and what keel loads only on demand. */
-const BUNDLE_EXTERNAL = ['ssh2', 'cpu-features', 'ts-node', 'typescript', 'ajv', 'nunjucks', 'yaml', 'zx'];
 const BUSY = '/tmp/keel-lab-busy';
 const MINE = '/tmp/keel-lab-bench';
 
@@ -155,8 +153,8 @@ function build(): void {
 function bundle(): void {
   rmSync(join(ROOT, BUNDLE), { recursive: true, force: true });
   const entries = ['playbooks/ha-asterisk.ts', 'inventories/lab.ts', 'bench/fanout-playbook.ts', 'bench/fanout-inventory.ts'];
-  const ext = BUNDLE_EXTERNAL.map((e) => `--external:${e}`).join(' ');
-  sh(`node_modules/.bin/esbuild ${entries.join(' ')} --bundle --platform=node --target=node20 --outbase=. --outdir=${BUNDLE} ${ext} --log-level=warning`);
+  // The package's own bundle settings and externals (tools/bundle.js), as README "Speed" shows users.
+  sh(`node tools/bundle.js ${entries.join(' ')} --outbase=. --outdir=${BUNDLE}`);
 }
 
 /** Two running nodes configured by keel (a no-change run is then possible), python3 on them for Ansible. */

@@ -23,9 +23,7 @@ export function declareSchema<T extends object>(schema: T): T {
 
 /** Whether the precompiled table holds this schema (for its tests). */
 export function isPrecompiled(schema: object): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  table ??= (require('./generated/validators') as typeof import('./generated/validators')).validators;
-  return Object.prototype.hasOwnProperty.call(table, schemaKey(schema));
+  return precompiled(schema) !== undefined;
 }
 
 export function declaredSchemas(): object[] {
@@ -38,6 +36,14 @@ export function schemaKey(schema: object): string {
 }
 
 let table: Record<string, ValidateFunction> | undefined;
+
+/** The table's validator for this schema, if it has one (the table is loaded on first use). */
+function precompiled(schema: object): ValidateFunction | undefined {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  table ??= (require('./generated/validators') as typeof import('./generated/validators')).validators;
+  const key = schemaKey(schema);
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
 const compiled = new WeakMap<object, ValidateFunction>();
 let ajv: import('ajv').default | undefined;
 let compiledAtRuntime = 0;
@@ -50,9 +56,7 @@ let compiledAtRuntime = 0;
 export function validatorFor(schema: object): ValidateFunction {
   let check = compiled.get(schema);
   if (check) return check;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  table ??= (require('./generated/validators') as typeof import('./generated/validators')).validators;
-  check = Object.prototype.hasOwnProperty.call(table, schemaKey(schema)) ? table[schemaKey(schema)] : undefined;
+  check = precompiled(schema);
   if (!check) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     ajv ??= new (require('ajv').default as typeof import('ajv').default)(AJV_OPTIONS);

@@ -228,6 +228,12 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
     if (typeof f.value === 'number') return String(f.value);
     return bad(f, `must be a non-empty string, got ${JSON.stringify(f.value)}`);
   };
+  /** ansible_user and ansible_become_user: a user name sudo and ssh accept. */
+  const userName = (f: { value: unknown; where: Where; name: string }): string => {
+    const name = str(f);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) bad(f, `"${name}" is not a valid user name`);
+    return name;
+  };
   for (const [name, check] of Object.entries(REFUSED)) {
     if (Object.hasOwn(vars, name)) {
       const problem = check(vars[name]);
@@ -251,10 +257,7 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
     spec.port = n;
   }
   const user = take(USER);
-  if (user) {
-    spec.user = str(user);
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(spec.user)) bad(user, `"${spec.user}" is not a valid user name`);
-  }
+  if (user) spec.user = userName(user);
   const keyFile = take(KEY_FILE);
   if (keyFile) {
     const p = str(keyFile);
@@ -271,10 +274,7 @@ function toHostSpec(host: string, merged: VarsLayer): HostSpec {
     else bad(become, `must be a boolean (true/false, yes/no), got ${JSON.stringify(v)}`);
   }
   const becomeUser = take(BECOME_USER);
-  if (becomeUser) {
-    spec.becomeUser = str(becomeUser);
-    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(spec.becomeUser)) bad(becomeUser, `"${spec.becomeUser}" is not a valid user name`);
-  }
+  if (becomeUser) spec.becomeUser = userName(becomeUser);
   const timeout = take(TIMEOUT);
   if (timeout) {
     const n = typeof timeout.value === 'number' ? timeout.value : typeof timeout.value === 'string' && /^\d+$/.test(timeout.value.trim()) ? Number(timeout.value) : NaN;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors';
 import { parseShard, type Shard } from './shard';
 
@@ -131,19 +131,29 @@ export const RUN_VALUE_FLAGS: ReadonlySet<string> = new Set(
   Object.entries(RUN_OPTIONS).flatMap(([name, o]) => (o.type === 'string' ? [`--${name}`, ...('short' in o ? [`-${o.short}`] : [])] : [])),
 );
 
+/**
+ * node's parseArgs for every keel command: an unknown flag or a bad value is a UsageError, with the
+ * command's usage text, before anything runs.
+ */
+export function parseFlags<T extends ParseArgsConfig>(config: T, usage: string): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
+  }
+}
+
 /** Parses argv strictly: an unknown flag or a bad value is a UsageError before anything runs. */
 export function parseCli(argv: readonly string[], usage = USAGE): CliOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: false,
       options: RUN_OPTIONS,
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${usage}`);
-  }
+    },
+    usage,
+  );
   const v = parsed.values;
   if (v.help) return { help: true } as CliOptions;
   if (!v.inventory) throw new UsageError(`-i INVENTORY is required\n\n${usage}`);

@@ -2,7 +2,7 @@
  * `keel inventory`: an inventory as keel reads it, in the formats of `ansible-inventory`
  * (`--list` JSON, `--graph` tree, `--host` vars), for any inventory `-i` accepts.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './cli';
 import { describeError, UsageError, ValidationError } from './errors';
 import { ExitCode } from './exit-codes';
 import { loadInventory, type InventoryListing } from './inventory';
@@ -21,9 +21,8 @@ exit codes: 0 ok, 2 usage or inventory error`;
 
 export async function inventoryCommand(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   try {
-    let parsed;
-    try {
-      parsed = parseArgs({
+    const parsed = parseFlags(
+      {
         args: [...argv],
         strict: true,
         allowPositionals: true,
@@ -34,10 +33,9 @@ export async function inventoryCommand(argv: readonly string[], out: (s: string)
           host: { type: 'string' },
           help: { type: 'boolean', short: 'h', default: false },
         },
-      });
-    } catch (err) {
-      throw new UsageError(`${(err as Error).message}\n\n${INVENTORY_USAGE}`);
-    }
+      },
+      INVENTORY_USAGE,
+    );
     const v = parsed.values;
     if (v.help) {
       out(INVENTORY_USAGE + '\n');

@@ -7,8 +7,7 @@
  * `keel audit` (lib/keel.ts) calls `auditMain(['run' | 'diff', ...])`; in keel's own repository
  * `npx ts-node lib/audit/cli.ts run|diff ...` does the same.
  */
-import { parseArgs } from 'node:util';
-import { parseExtraVars } from '../cli';
+import { parseExtraVars, parseFlags } from '../cli';
 import { ConfigError, describeError, UsageError, ValidationError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { redact } from '../secrets';
@@ -53,9 +52,8 @@ async function auditRun(argv: readonly string[], out: (line: string) => void): P
 
 /** `run PLAYBOOK -i INV --out DIR ...` (the words after `run`) as runAudit's options; a UsageError otherwise. */
 export function parseAuditRunArgs(argv: readonly string[]): AuditRunOptions {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: true,
@@ -70,10 +68,9 @@ export function parseAuditRunArgs(argv: readonly string[]): AuditRunOptions {
         forks: { type: 'string', short: 'f' },
         'accept-new-host-keys': { type: 'boolean', default: false },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${AUDIT_USAGE}`);
-  }
+    },
+    AUDIT_USAGE,
+  );
   const v = parsed.values;
   if (parsed.positionals.length !== 1) throw new UsageError(`audit run takes one PLAYBOOK file\n\n${AUDIT_USAGE}`);
   if (!v.inventory) throw new UsageError(`-i INVENTORY is required\n\n${AUDIT_USAGE}`);

@@ -4,8 +4,7 @@
  * `command` task, so connections, host keys, forks, become, secrets and exit codes are a
  * playbook's. Each host's output is printed as its command ends.
  */
-import { parseArgs } from 'node:util';
-import { parseExtraVars, parseForks } from '../cli';
+import { parseExtraVars, parseFlags, parseForks } from '../cli';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
 import { loadInventory, selectHosts } from '../inventory';
@@ -44,9 +43,8 @@ export async function execCommand(argv: readonly string[]): Promise<number> {
   const dashdash = argv.indexOf('--');
   const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
   const words = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: [...own],
       strict: true,
       allowPositionals: true,
@@ -64,10 +62,9 @@ export async function execCommand(argv: readonly string[]): Promise<number> {
         'ssh-config': { type: 'string', short: 'F' },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${EXEC_USAGE}`);
-  }
+    },
+    EXEC_USAGE,
+  );
   const v = parsed.values;
   if (v.help) {
     process.stdout.write(EXEC_USAGE + '\n');

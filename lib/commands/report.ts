@@ -2,8 +2,7 @@
  * `keel report merge SHARD.json... [--json OUT|-] [--allow-partial]`: the --json reports of one
  * run's shards (`--shard I/N`) as one report, one recap, and the exit code one run would have had.
  */
-import { parseArgs } from 'node:util';
-import { EXIT_CODES_TEXT } from '../cli';
+import { EXIT_CODES_TEXT, parseFlags } from '../cli';
 import { writeAtomically } from '../cli-run';
 import { UsageError } from '../errors';
 import { ExitCode } from '../exit-codes';
@@ -42,9 +41,8 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
 }
 
 function mergeCommand(argv: readonly string[]): number {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseFlags(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: true,
@@ -53,10 +51,9 @@ function mergeCommand(argv: readonly string[]): number {
         'allow-partial': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
-    });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n\n${REPORT_USAGE}`);
-  }
+    },
+    REPORT_USAGE,
+  );
   const { values: v, positionals: files } = parsed;
   if (v.help) {
     process.stdout.write(REPORT_USAGE + '\n');

@@ -13,35 +13,50 @@ export interface BatchResult extends ExecResult {
   timedOut: boolean;
 }
 
+/** The exit code a read killed at its deadline reports: 128 + SIGKILL, as `timeout -s KILL` exits. */
+const KILLED_CODE = 137;
+
 /** What GNU timeout --verbose prints when it kills a command: how a kill is told from an exit 137. */
 const KILLED = /^timeout: sending signal KILL to command/m;
 
 /**
- * Many read-only commands in one round trip. Each runs concurrently in its own subshell under
- * its own deadline (`timeout -s KILL`, where the host has `timeout`), with its output captured
- * to a temporary directory. Then, behind a random marker, come every exit code (read with
- * shell builtins), every output's size (one `wc -c`), a second marker, and all outputs back to
- * back (one `cat`): the trusted header comes before any command's output, so no output can be
- * mistaken for a boundary, and the host starts two processes to report n results instead of 5n
- * (what matters when one machine serves many hosts).
+ * Many read-only commands in one round trip. Each runs concurrently in its own background
+ * subshell (`eval`: no new shell to start), its output captured to a temporary directory. Reads
+ * that share a deadline run together under one `timeout -s KILL` (where the host has `timeout`),
+ * which kills the whole process group when the deadline passes: a read still running then was
+ * past its own deadline (they all started together), and has written no exit code. Then, behind
+ * a random marker, come every exit code (`k` for killed; read with shell builtins), every
+ * output's size (one `wc -c`), a second marker, and all outputs back to back (one `cat`): the
+ * trusted header comes before any command's output, so no output can be mistaken for a
+ * boundary. The host starts a few processes per batch besides the reads' own, instead of a
+ * `timeout` and a shell per read (what matters when one machine serves many hosts).
  */
 export function batchScript(entries: readonly BatchEntry[]): { script: string; marker: string } {
   const marker = 'keel-' + randomBytes(8).toString('hex');
-  const lines = [
-    'd=$(mktemp -d) || exit 97',
-    "trap 'rm -rf \"$d\"' EXIT",
-    // Killed with its whole process group: a probe's own children (sleep) die with it.
-    'if command -v timeout >/dev/null 2>&1; then k() { timeout -s KILL --verbose "$1" sh -c "$2"; }; else k() { sh -c "$2"; }; fi',
-  ];
-  entries.forEach(({ command, timeoutSeconds }, i) => {
-    lines.push(`{ k ${Math.max(1, Math.ceil(timeoutSeconds))} ${quote(command)} >"$d/${i}.o" 2>"$d/${i}.e" </dev/null; echo $? >"$d/${i}.c"; } &`);
+  const byDeadline = new Map<number, number[]>();
+  entries.forEach(({ timeoutSeconds }, i) => {
+    const seconds = Math.max(1, Math.ceil(timeoutSeconds));
+    byDeadline.set(seconds, [...(byDeadline.get(seconds) ?? []), i]);
   });
   const ids = entries.map((_, i) => i).join(' ');
   const files = entries.map((_, i) => `${i}.o ${i}.e`).join(' ');
+  const lines = [
+    'keel_d=$(mktemp -d) || exit 97',
+    "trap 'rm -rf \"$keel_d\"' EXIT",
+    'export keel_d',
+    'if command -v timeout >/dev/null 2>&1; then k() { timeout -s KILL "$@"; }; else k() { shift; "$@"; }; fi',
+    // Every output file exists even for a read killed before it opened its own.
+    `for i in ${ids}; do : >"$keel_d/$i.o"; : >"$keel_d/$i.e"; done`,
+  ];
+  for (const [seconds, group] of byDeadline) {
+    // `( eval … )`: a read that says `exit` ends its own subshell, and its code is still written.
+    const reads = group.map((i) => `{ (eval ${quote(entries[i].command)}) >"$keel_d/${i}.o" 2>"$keel_d/${i}.e" </dev/null; echo $? >"$keel_d/${i}.c"; } &`);
+    lines.push(`k ${seconds} sh -c ${quote([...reads, 'wait'].join('\n'))} &`);
+  }
   lines.push('wait');
   lines.push(`echo ${marker}`);
-  lines.push(`for i in ${ids}; do c=; read c <"$d/$i.c"; printf '%s ' "$c"; done; echo`);
-  lines.push(`cd "$d" || exit 97`);
+  lines.push(`for i in ${ids}; do c=k; [ -e "$keel_d/$i.c" ] && read c <"$keel_d/$i.c"; printf '%s ' "$c"; done; echo`);
+  lines.push('cd "$keel_d" || exit 97');
   lines.push(`wc -c ${files}`);
   lines.push(`echo ${marker}`);
   lines.push(`cat ${files}`);
@@ -55,7 +70,9 @@ export function parseBatch(output: Buffer, marker: string, count: number): Batch
   const second = first < 0 ? -1 : output.indexOf(head, first + head.length);
   if (first < 0 || second < 0) throw new Error(`read batch output ended early (0 of ${count} results)`);
   const header = output.subarray(first + head.length, second).toString().split('\n');
-  const codes = header[0].trim().split(/\s+/).filter(Boolean).map(Number);
+  // `k`: killed at its deadline (no exit code written), reported as timeout's 128 + SIGKILL.
+  const tokens = header[0].trim().split(/\s+/).filter(Boolean);
+  const codes = tokens.map((c) => (c === 'k' ? KILLED_CODE : Number(c)));
   const sizes = new Map<string, number>();
   for (const line of header.slice(1)) {
     const m = /^\s*(\d+)\s+(\d+\.[oe])$/.exec(line);
@@ -74,7 +91,7 @@ export function parseBatch(output: Buffer, marker: string, count: number): Batch
       code: codes[i],
       stdout: output.subarray(pos, pos + o).toString(),
       stderr,
-      timedOut: codes[i] === 137 && KILLED.test(stderr),
+      timedOut: tokens[i] === 'k',
     };
     pos += o + e;
   }

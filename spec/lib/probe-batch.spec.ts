@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -60,6 +60,31 @@ test('a read past its deadline is killed with its children and marked timed out;
   assert.is(rs[1].stdout, 'quick\n');
   assert.is(rs[2].timedOut, false, 'a command that exits 137 by itself was not killed');
   assert.ok(elapsed < 10_000, `the batch took ${elapsed} ms`);
+});
+
+test("a killed read's own children die with it; a quick read sharing its deadline keeps its result", () => {
+  const pidFile = join(mkdtempSync(join(tmpdir(), 'keel-batch-')), 'child.pid');
+  const { script, marker } = batchScript([
+    { command: `sleep 600 & echo $! >${pidFile}; wait`, timeoutSeconds: 1 },
+    { command: 'echo fast', timeoutSeconds: 1 },
+  ]);
+  // A child left running would hold the batch's output open: the bound makes that a failure, not a hang.
+  const rs = parseBatch(spawnSync('sh', ['-c', script], { timeout: 20_000 }).stdout, marker, 2);
+  assert.is(rs[0].timedOut, true);
+  assert.equal(rs[1], { code: 0, stdout: 'fast\n', stderr: '', timedOut: false });
+  const child = Number(readFileSync(pidFile, 'utf8'));
+  assert.ok(child > 0);
+  // Gone, or a zombie waiting for init to reap it: either way no longer running.
+  const state = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
+  assert.ok(state === 'gone' || state === 'Z', `the read's child ${child} outlived its deadline (state ${state})`);
+});
+
+test('a read that does not parse fails alone; reads sharing a deadline share one timeout process', () => {
+  const rs = runBatch(['if then (', 'echo fine']);
+  assert.ok(rs[0].code !== 0 && !rs[0].timedOut, `code ${rs[0].code}`);
+  assert.equal(rs[1], { code: 0, stdout: 'fine\n', stderr: '', timedOut: false });
+  const { script } = batchScript([...entries(['true', 'true', 'true'], 30), ...entries(['true'], 5)]);
+  assert.is(script.match(/^k \d+ sh -c /gm)?.length, 2, 'one timeout per distinct deadline, not one per read');
 });
 
 test('output cut short is an error, never a wrong result', () => {

@@ -75,7 +75,32 @@ test('a no-change run costs two round trips per host: the host facts, then every
     const commands = c.commands.map((x) => x.command);
     assert.is(commands.length, 2, commands.map((x) => x.slice(0, 40)).join('\n'));
     assert.ok(commands[0].includes(FACTS_SCRIPT), 'first: the host facts');
-    assert.ok(commands[1].startsWith('d=$(mktemp -d)'), 'then: one batch');
+    assert.ok(commands[1].startsWith('keel_d=$(mktemp -d)'), 'then: one batch');
+  }
+});
+
+test('a second play on a converged host is read in one batch too, and a run-once task is read only where it runs', async () => {
+  const s = setup(['a', 'b']);
+  const second: Play = {
+    name: 'second',
+    hosts: 'all',
+    tasks: (h) => [
+      writeFile({ path: `${h.vars.root}/${h.name}.second`, content: '2\n' }),
+      writeFile({ path: `${h.vars.root}/shared.once`, content: 'once\n' }, { runOnce: true }),
+      writeFile({ path: `${h.vars.root}/${h.name}.third`, content: '3\n' }),
+    ],
+  };
+  await run([filesPlay(), second], s);
+  for (const c of s.conns.values()) c.commands.length = 0;
+  const again = await run([filesPlay(), second], s);
+  assert.is(again.report.exitCode, 0);
+  for (const [name, c] of s.conns) {
+    const commands = c.commands.map((x) => x.command);
+    const batches = commands.filter((x) => x.startsWith('keel_d=$(mktemp -d)'));
+    assert.is(commands.length, 3, `${name}: the facts, one batch per play; got\n${commands.map((x) => x.slice(0, 60)).join('\n')}`);
+    assert.is(batches.length, 2, `${name}: two batches`);
+    const readsOnce = batches[1].includes('shared.once');
+    assert.is(readsOnce, name === 'a', `${name}: the run-once task's file is read only on the host that runs it`);
   }
 });
 
@@ -88,8 +113,8 @@ test('once a host is changing, probes are read a few tasks ahead, not all remain
   };
   const { report } = await run([play], s);
   assert.is(report.recap.a.changed, 12);
-  const batches = s.conns.get('a')!.commands.map((c) => c.command).filter((c) => c.startsWith('d=$(mktemp -d)'));
-  const sizes = batches.map((b) => b.split('\n').filter((l) => l.startsWith('{ k ')).length);
+  const batches = s.conns.get('a')!.commands.map((c) => c.command).filter((c) => c.startsWith('keel_d=$(mktemp -d)'));
+  const sizes = batches.map((b) => b.match(/\{ \(eval /g)?.length ?? 0);
   assert.is(sizes[0], 12, 'the first batch: all 12 tasks\' facts');
   assert.ok(sizes.slice(1).every((n) => n <= 4), `later batches: ${sizes.join(' ')}`);
 });

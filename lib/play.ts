@@ -35,6 +35,8 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
   const notifications = new Notifications();
   const aborted = () => options.signal?.aborted ?? false;
   const alive = (p: HostPlan) => run.alive(p.host.name);
+  /** Hosts whose reads for this play were already asked for in one batch. */
+  const readAtStart = new Set<string>();
 
   const record = (r: TaskResult, index: number) => {
     report.results.push(r);
@@ -48,12 +50,17 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     const facts = await hostFacts(session, p, index);
     if (!facts) return;
     reporter.taskStart(p.host.name, taskName(task), index);
-    if (session.nothingRead) {
-      // A converged host is read in one round trip. Once a host is being changed, each change
-      // empties the cache, and re-reading every remaining task after each one would cost the
-      // host work in the square of the task count: read a few tasks ahead instead.
+    if (session.nothingRead || !readAtStart.has(p.host.name)) {
+      // A converged host is read in one round trip per play (the cache from an earlier play
+      // holds none of this play's reads). Once a host is being changed, each change empties the
+      // cache, and re-reading every remaining task after each one would cost the host work in
+      // the square of the task count: read a few tasks ahead instead. A task that runs once is
+      // read only on the host expected to run it (the first one still up); were that another,
+      // the task reads its facts itself.
+      readAtStart.add(p.host.name);
       const ahead = session.changesApplied === 0 ? upcoming.length : READ_AHEAD_AFTER_CHANGE;
-      session.prefetch(readsOf(upcoming.slice(0, ahead), facts));
+      const runsHere = (t: Task) => !t.options.runOnce || plans.find(alive) === p;
+      session.prefetch(readsOf(upcoming.slice(0, ahead).filter(runsHere), facts));
     }
     const hooks = options.hooks?.({ play, host: p.host.name, index, task, handler });
     const r = await executeTask(task, session, options.check, hooks);

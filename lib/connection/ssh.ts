@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Readable, type Duplex } from 'node:stream';
 import pLimit from 'p-limit';
-import { Client, type AnyAuthMethod, type AuthenticationType, type ConnectConfig, type ParsedKey } from 'ssh2';
+import type { AnyAuthMethod, AuthenticationType, Client, ConnectConfig, ParsedKey } from 'ssh2';
 import { HostKeyError, TimeoutError, UnreachableError } from '../errors';
 import { knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyPolicy, type KnownKey } from '../known-hosts';
 import { quote } from '../quote';
+import { ssh2 } from './ssh2';
 import type { Connection, ExecOptions, ExecResult } from '../types';
 
 /** A private key, already read (and decrypted) before any connection; `file` names it in messages. */
@@ -47,7 +48,7 @@ const MAX_CHANNELS = 8;
 
 /** One SSH connection per host for the whole run; every command is an exec channel on it. */
 export class SshConnection implements Connection {
-  private client = new Client();
+  private client: Client = new (ssh2().Client)();
   /** The jump hosts' connections, first hop first; the target's connection runs through the last. */
   private jumpClients: Client[] = [];
   private lost?: Error;
@@ -77,7 +78,7 @@ export class SshConnection implements Connection {
     const hops = t.jumps ?? [];
     for (const [i, hop] of hops.entries()) {
       const via = `jump host ${hop.name}`;
-      const client = new Client();
+      const client = new (ssh2().Client)();
       this.jumpClients.push(client);
       await this.handshake(client, hop, known, sock, via);
       // After set-up, a jump host's trouble shows as the target's connection closing.

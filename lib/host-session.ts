@@ -37,12 +37,25 @@ export class HostSession {
     private readonly verbose: (line: string) => void = () => {},
   ) {}
 
-  /** The host facts, gathered on first use under their own deadline, then kept for the run. */
-  gatherFacts(): Promise<HostFacts> {
-    this.hostFacts ??= this.exec(FACTS_SCRIPT, Date.now() + FACTS_TIMEOUT_SECONDS * 1000).then((r) => {
-      if (r.code !== 0) throw new Error(`gathering facts failed (exit ${r.code}): ${r.stderr.trim()}`);
-      return parseHostFacts(r.stdout);
-    });
+  /**
+   * The host facts, gathered on first use under their own deadline, then kept for the run. Reads
+   * that need no host facts (`early`: a converged host's whole first play, often) come back in the
+   * same round trip, as one batch with the facts script.
+   */
+  gatherFacts(early: readonly BatchEntry[] = []): Promise<HostFacts> {
+    if (!this.hostFacts) {
+      const facts = { command: FACTS_SCRIPT, timeoutSeconds: FACTS_TIMEOUT_SECONDS };
+      this.prefetch([facts, ...early]);
+      // Not a task's read: kept as the host facts, not in the cache of reads.
+      const batched = this.reads.get(FACTS_SCRIPT);
+      this.reads.delete(FACTS_SCRIPT);
+      const gathered = batched ?? this.exec(FACTS_SCRIPT, Date.now() + FACTS_TIMEOUT_SECONDS * 1000).then((r) => ({ ...r, timedOut: false }));
+      this.hostFacts = gathered.then((r) => {
+        if (r.timedOut) throw new TimeoutError(`gathering facts timed out after ${FACTS_TIMEOUT_SECONDS}s`);
+        if (r.code !== 0) throw new Error(`gathering facts failed (exit ${r.code}): ${r.stderr.trim()}`);
+        return parseHostFacts(r.stdout);
+      });
+    }
     return this.hostFacts;
   }
 

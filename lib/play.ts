@@ -1,11 +1,11 @@
 import pLimit from 'p-limit';
 import { UnreachableError, describeError } from './errors';
-import { executeTask, taskName, taskTimeoutSeconds } from './execute';
+import { executeTask, taskName } from './execute';
 import { Notifications } from './handlers';
 import type { HostSession } from './host-session';
 import { stepsFor, type HostPlan } from './plan';
-import type { BatchEntry } from './probe-batch';
 import type { Run } from './runner';
+import { readsOf, runsHere } from './task-reads';
 import type { HostFacts, Play, Step, Task, TaskResult } from './types';
 
 export interface PlayReport {
@@ -59,8 +59,7 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
       // the task reads its facts itself.
       readAtStart.add(p.host.name);
       const ahead = session.changesApplied === 0 ? upcoming.length : READ_AHEAD_AFTER_CHANGE;
-      const runsHere = (t: Task) => !t.options.runOnce || plans.find(alive) === p;
-      session.prefetch(readsOf(upcoming.slice(0, ahead).filter(runsHere), facts));
+      session.prefetch(readsOf(upcoming.slice(0, ahead).filter(runsHere(p, plans.filter(alive))), facts));
     }
     const hooks = options.hooks?.({ play, host: p.host.name, index, task, handler });
     const r = await executeTask(task, session, options.check, hooks);
@@ -173,20 +172,4 @@ async function planWithFacts(play: Play, plans: readonly HostPlan[], run: Run): 
       }),
   );
   return failures;
-}
-
-/** The fact commands these tasks will read on a host with these facts, each under its task's deadline. */
-function readsOf(tasks: readonly Task[], facts: HostFacts): BatchEntry[] {
-  const entries: BatchEntry[] = [];
-  for (const task of tasks) {
-    const timeoutSeconds = taskTimeoutSeconds(task);
-    for (const fact of Object.values(task.definition.facts)) {
-      try {
-        entries.push({ command: fact.command(facts), timeoutSeconds });
-      } catch {
-        // A fact that cannot be read on this host says why when its task reads it.
-      }
-    }
-  }
-  return entries;
 }

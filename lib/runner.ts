@@ -5,11 +5,13 @@ import type { ExitCode } from './exit-codes';
 import type { TaskHooks } from './hooks';
 import { HostSession } from './host-session';
 import type { Inventory, ResolvedHost } from './inventory';
-import { planPlay } from './plan';
+import { planPlay, type HostPlan } from './plan';
 import { runPlay, type PlayReport } from './play';
 import { countResult, exitCodeFor } from './recap';
 import { emptyRecap, type HostRecap, type Reporter } from './reporter';
-import type { Connection, Play, TaskResult } from './types';
+import type { BatchEntry } from './probe-batch';
+import { readsOf, runsHere } from './task-reads';
+import type { Connection, Play, Task, TaskResult } from './types';
 
 export type { PlayReport } from './play';
 
@@ -52,7 +54,14 @@ export class Run {
   private sessions = new Map<string, Promise<HostSession | undefined>>();
   private connectLimit: ReturnType<typeof pLimit>;
 
-  constructor(readonly options: RunOptions) {
+  /**
+   * @param firstReads what a host will read first that needs no host facts: asked for in the
+   *   round trip that gathers them.
+   */
+  constructor(
+    readonly options: RunOptions,
+    private readonly firstReads: (host: ResolvedHost) => BatchEntry[] = () => [],
+  ) {
     this.connectLimit = pLimit(options.forks);
   }
 
@@ -72,7 +81,7 @@ export class Run {
           // Gathered within this host's connect slot, so at most `forks` hosts connect or gather at
           // once (64 hosts gathering together on one machine timed out); a failure is reported by
           // the host's first task.
-          await session.gatherFacts().catch(() => {});
+          await session.gatherFacts(this.firstReads(host)).catch(() => {});
           return session;
         } catch (err) {
           this.markUnreachable(host.name, describeError(err));
@@ -120,7 +129,7 @@ export class Run {
 export async function runPlaybook(plays: readonly Play[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const planned = plays.map((play) => ({ play, plans: planPlay(play, inventory, options) }));
-  const run = new Run(options);
+  const run = new Run(options, (host) => firstPlayReads(planned, host));
   for (const { plans } of planned) for (const p of plans) run.recap[p.host.name] ??= emptyRecap();
   for (const { plans } of planned) for (const p of plans) void run.sessionFor(p.host);
 
@@ -146,4 +155,19 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
     unreachable: run.unreachable,
     plays: reports,
   };
+}
+
+/**
+ * The reads of a host's first play that need no host facts: a converged host then answers that
+ * play in the round trip that gathers its facts. None when the play's task list itself is built
+ * from the facts.
+ */
+function firstPlayReads(planned: readonly { plans: readonly HostPlan[] }[], host: ResolvedHost): BatchEntry[] {
+  for (const { plans } of planned) {
+    const p = plans.find((q) => q.host.name === host.name);
+    if (!p) continue;
+    if (!p.steps) return [];
+    return readsOf(p.steps.filter((s): s is Task => s.kind === 'task').filter(runsHere(p, plans)));
+  }
+  return [];
 }

@@ -1,11 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Type } from '@sinclair/typebox';
 import { FACTS_SCRIPT } from '../../lib/host-facts';
+import { quote } from '../../lib/quote';
 import { ConfigError } from '../../lib/errors';
-import { flushHandlers } from '../../lib/task';
+import { defineTask, flushHandlers } from '../../lib/task';
 import { buildInventory } from '../../lib/inventory';
 import type { HostRecap, Reporter } from '../../lib/reporter';
 import { runPlaybook, type RunOptions } from '../../lib/runner';
@@ -66,17 +69,39 @@ const filesPlay = (extraTasks: Play['tasks'] = () => []): Play => ({
   }),
 });
 
-test('a no-change run costs two round trips per host: the host facts, then every fact of every task in one batch', async () => {
+test('a no-change run costs one round trip per host: the host facts and every fact of every task in one batch', async () => {
   const s = setup();
   await run([filesPlay()], s);
   const again = await run([filesPlay()], s);
   assert.is(again.report.exitCode, 0);
   for (const c of s.conns.values()) {
     const commands = c.commands.map((x) => x.command);
-    assert.is(commands.length, 2, commands.map((x) => x.slice(0, 40)).join('\n'));
-    assert.ok(commands[0].includes(FACTS_SCRIPT), 'first: the host facts');
-    assert.ok(commands[1].startsWith('keel_d=$(mktemp -d)'), 'then: one batch');
+    assert.is(commands.length, 1, commands.map((x) => x.slice(0, 40)).join('\n'));
+    assert.ok(commands[0].startsWith('keel_d=$(mktemp -d)'), 'one batch');
+    assert.ok(commands[0].includes(quote(FACTS_SCRIPT)), 'with the host facts');
+    assert.ok(commands[0].includes('.conf'), "and the tasks' files");
   }
+});
+
+test('a read built from the host facts comes in a second round trip, after them; the rest in the first', async () => {
+  const s = setup(['a']);
+  const byHostname = defineTask({
+    module: 'byHostname',
+    params: Type.Object({}),
+    title: () => 'a file named after the hostname',
+    facts: () => ({ there: { name: 'named file', command: (host) => `test -e ${quote(s.dir)}/named-${host.hostname}`, parse: (r) => r.code === 0 } }),
+    decide: () => ({ changes: [] }),
+    async apply() {},
+  });
+  writeFileSync(join(s.dir, 'plain'), 'x\n');
+  const play: Play = { name: 'mixed', hosts: 'all', tasks: (h) => [writeFile({ path: `${h.vars.root}/plain`, content: 'x\n' }), byHostname({})] };
+  const { report } = await run([play], s);
+  assert.is(report.recap.a.ok, 2);
+  const commands = s.conns.get('a')!.commands.map((x) => x.command);
+  assert.is(commands.length, 2, commands.map((x) => x.slice(0, 60)).join('\n'));
+  assert.ok(commands[0].includes(quote(FACTS_SCRIPT)) && commands[0].includes('plain'), 'first: the facts and the plain file');
+  assert.ok(!commands[0].includes('named-'), 'not the read that needs the facts');
+  assert.is(commands[1], `test -e ${quote(s.dir)}/named-${hostname()}`, 'then the read built from them');
 });
 
 test('a second play on a converged host is read in one batch too, and a run-once task is read only where it runs', async () => {
@@ -97,8 +122,9 @@ test('a second play on a converged host is read in one batch too, and a run-once
   for (const [name, c] of s.conns) {
     const commands = c.commands.map((x) => x.command);
     const batches = commands.filter((x) => x.startsWith('keel_d=$(mktemp -d)'));
-    assert.is(commands.length, 3, `${name}: the facts, one batch per play; got\n${commands.map((x) => x.slice(0, 60)).join('\n')}`);
+    assert.is(commands.length, 2, `${name}: the facts with the first play, then the second play; got\n${commands.map((x) => x.slice(0, 60)).join('\n')}`);
     assert.is(batches.length, 2, `${name}: two batches`);
+    assert.ok(batches[0].includes(quote(FACTS_SCRIPT)), `${name}: the facts in the first`);
     const readsOnce = batches[1].includes('shared.once');
     assert.is(readsOnce, name === 'a', `${name}: the run-once task's file is read only on the host that runs it`);
   }
@@ -115,7 +141,7 @@ test('once a host is changing, probes are read a few tasks ahead, not all remain
   assert.is(report.recap.a.changed, 12);
   const batches = s.conns.get('a')!.commands.map((c) => c.command).filter((c) => c.startsWith('keel_d=$(mktemp -d)'));
   const sizes = batches.map((b) => b.match(/\{ \(eval /g)?.length ?? 0);
-  assert.is(sizes[0], 12, 'the first batch: all 12 tasks\' facts');
+  assert.is(sizes[0], 13, "the first batch: the host facts and all 12 tasks' facts");
   assert.ok(sizes.slice(1).every((n) => n <= 4), `later batches: ${sizes.join(' ')}`);
 });
 
@@ -225,7 +251,13 @@ test('a host that cannot give its facts fails as "gather facts" before any task;
   const connect = s.connect!;
   s.connect = async (host) => {
     const c = (await connect(host)) as FakeConnection;
-    if (host.name === 'b') c.on(FACTS_SCRIPT, { code: 1, stderr: 'ip: not found\n' });
+    // The facts script fails on b, inside the batch it is sent in (the rest of the batch runs).
+    if (host.name === 'b') {
+      c.on(FACTS_SCRIPT, (command) => {
+        const p = spawnSync('sh', ['-c', command.split(FACTS_SCRIPT).join('echo ip: not found >&2; exit 1')]);
+        return { code: p.status ?? 1, stdout: p.stdout.toString(), stderr: p.stderr.toString(), stdoutBytes: p.stdout };
+      });
+    }
     return c;
   };
   const { report, reporter } = await run([filesPlay()], s);

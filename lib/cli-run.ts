@@ -32,7 +32,7 @@ export async function runForCli(
   let outcome: CliRunOutcome;
 
   if (cli.plan) {
-    const applied = await applyPlan(def, inventory, options, { file: cli.plan, maxAgeSeconds: cli.planMaxAgeSeconds, force: cli.forcePlan, say });
+    const applied = await applyPlan(def, inventory, options, { file: cli.plan, maxAgeSeconds: cli.planMaxAgeSeconds, force: cli.forcePlan, say, shard: cli.shard });
     const record = applied.report && applied.recorder
       ? runRecord({ ...meta, limit: meta.limit ?? applied.plan.limit ?? undefined }, applied.report, applied.recorder, {
           plan: { file: cli.plan, createdAt: applied.plan.createdAt },

@@ -18,6 +18,7 @@ import type { Inventory } from './inventory';
 import { buildPlan, comparePlans, decidedAtApply, FactCapture, formatMismatch, readPlan, type PlannedTask, type PlanFile } from './plan-file';
 import { RunRecorder, silentReporter } from './report/record';
 import { runPlaybook, type RunOptions, type RunReport } from './runner';
+import { shardOf, type Shard } from './shard';
 import { redact, redactDeep } from './secrets';
 import type { Change, Play } from './types';
 
@@ -28,6 +29,8 @@ export interface PlanApplyOptions {
   /** Where refusals and progress notes go (stderr by default). */
   say?: (line: string) => void;
   now?: () => Date;
+  /** --shard: this run applies the plan's hosts in this shard; the other shards apply the rest. */
+  shard?: Shard;
 }
 
 export interface PlanApplyOutcome {
@@ -87,13 +90,14 @@ export async function applyPlan(
     return refuse(['the verification pass could not check every host:', ...reasons], { report: checked, recorder: checkRecorder }, checked.exitCode);
   }
   const now = buildPlan({ playbook: def.name, inventory: plan.inventory, ...selection }, checkRecorder.plays, checkRecorder.declared, capture);
-  const mismatches = comparePlans(plan, now);
+  const mine = po.shard ? planForShard(plan, po.shard) : plan;
+  const mismatches = comparePlans(mine, now);
   if (mismatches.length > 0) {
     return refuse(mismatches.map(formatMismatch), { report: { ...checked, exitCode: ExitCode.planRefused }, recorder: checkRecorder });
   }
 
   // 3. The apply pass, held to the plan task by task.
-  const planned = plan.plays.flatMap((p) => Object.values(p.hosts).flatMap((h) => h.tasks)).filter((t) => t.status === 'would change').length;
+  const planned = mine.plays.flatMap((p) => Object.values(p.hosts).flatMap((h) => h.tasks)).filter((t) => t.status === 'would change').length;
   say(`plan verified: every fact read as when the plan was made; applying ${planned} planned change${planned === 1 ? '' : 's'}`);
   const recorder = new RunRecorder(options.reporter, def.plays, inventory, selection);
   const report = await runPlaybook(def.plays, inventory, { ...options, ...selection, check: false, reporter: recorder, hooks: planGate(plan, def.plays) });
@@ -127,4 +131,13 @@ export function planGate(plan: PlanFile, plays: readonly Play[]): TaskHooks {
       return `refused by the plan: planned ${t ? t.status : 'not to run'}, and it would now change ${changeText(changes)}; nothing was changed by this task`;
     },
   });
+}
+
+/**
+ * The part of a plan one shard applies: its hosts in that shard (lib/shard.ts shardOf). A plan
+ * host of this shard that this run does not have is still refused, as without --shard.
+ */
+function planForShard(plan: PlanFile, shard: Shard): PlanFile {
+  const inShard = (host: string) => shardOf(host, shard.count) === shard.index;
+  return { ...plan, plays: plan.plays.map((p) => ({ ...p, hosts: Object.fromEntries(Object.entries(p.hosts).filter(([h]) => inShard(h))) })) };
 }

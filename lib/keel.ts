@@ -12,7 +12,7 @@ import { auditMain } from './audit/cli';
 import { fail } from './commands/run';
 import { ConfigError, UsageError } from './errors';
 import { ExitCode } from './exit-codes';
-import { loadUserModule, shortPath } from './load-module';
+import { isMainFile, loadUserModule, shortPath } from './load-module';
 import { isPlaybook } from './playbook';
 
 export const KEEL_USAGE = `usage: keel COMMAND [ARGS]
@@ -118,8 +118,9 @@ function version(): string {
   return 'unknown';
 }
 
-// `ts-node lib/keel.ts ...` in keel's own repository runs the command as bin/keel.js does.
-if (require.main === module) {
+// `ts-node lib/keel.ts ...` in keel's own repository runs the command as bin/keel.js does. Only
+// this file as itself: in the package's bundle (dist/index.js) every module shares one `module`.
+if (require.main === module && isMainFile(__filename, 'keel')) {
   void keel(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { basename, dirname, relative } from 'node:path';
 import { ConfigError, KeelError } from './errors';
 
 /** The errors keel raises on purpose: their message is already the one line to print. */
@@ -93,4 +93,13 @@ export function describeLoadError(err: unknown, file: string): string {
   const frame = (err.stack ?? '').split('\n').find((l) => l.includes(file));
   const where = frame ? /\(?([^\s()]+:\d+:\d+)\)?\s*$/.exec(frame.trim())?.[1] : undefined;
   return `${err.name}: ${firstLine}${where ? ` (at ${shortPath(where)})` : ''}`;
+}
+
+/**
+ * Whether `filename` (a module's `__filename`) is the file named `base` (.ts under ts-node, .js
+ * when compiled) rather than a bundle holding it: bundled, every module's `module` is the bundle's,
+ * so `require.main === module` alone holds for each of them at once.
+ */
+export function isMainFile(filename: string, base: string): boolean {
+  return basename(filename).replace(/\.[cm]?[jt]s$/, '') === base;
 }

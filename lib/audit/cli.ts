@@ -10,6 +10,7 @@
 import { parseExtraVars, parseFlags } from '../cli';
 import { ConfigError, describeError, UsageError, ValidationError } from '../errors';
 import { ExitCode } from '../exit-codes';
+import { isMainFile } from '../load-module';
 import { redact } from '../secrets';
 import { diffAudits, formatAuditDiff, hasNewDrift } from './diff';
 import { DEFAULT_KEEP, runAudit, type AuditRunOptions } from './run';
@@ -106,7 +107,8 @@ function auditDiff(argv: readonly string[], out: (line: string) => void): number
   return hasNewDrift(diff) ? ExitCode.drift : ExitCode.ok;
 }
 
-if (require.main === module) {
+// `ts-node lib/audit/cli.ts ...`; not the package's bundle, where every module shares one `module`.
+if (require.main === module && isMainFile(__filename, 'cli')) {
   void auditMain(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

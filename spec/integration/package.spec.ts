@@ -165,6 +165,12 @@ test('the installed package loads no TypeScript compiler of its own', async () =
   assert.match(version.stdout, /^keel \d+\.\d+\.\d+/);
 });
 
+test('the bundle run directly (node dist/index.js) runs no command: keel and keel audit share its one module', async () => {
+  const direct = await sh(process.execPath, [join(project, 'node_modules', 'keel', 'dist', 'index.js'), '--version'], project);
+  assert.is(direct.code, 0, direct.stderr);
+  assert.is(direct.stdout + direct.stderr, '', 'a command ran');
+});
+
 test('without ts-node: a .js playbook needs nothing; a .ts one is refused with what to install', async () => {
   mkdirSync(join(jsOnly, 'inventories'), { recursive: true });
   writeFileSync(join(jsOnly, 'package.json'), JSON.stringify({ name: 'js-only', version: '1.0.0', private: true }));

@@ -19,22 +19,11 @@ export interface ShardInfo extends Shard {
   runHosts: string[];
 }
 
-/** A --json report as lib/commands/run.ts writes it; `shard` only in a sharded run's. */
-export interface JsonReport {
-  keel: 1;
-  playbook: string;
-  inventory: string;
-  limit: string | null;
-  check: boolean;
-  startedAt: string;
-  durationMs: number;
-  exitCode: number;
-  interrupted: boolean;
-  recap: Record<string, HostRecap>;
-  unreachable: Record<string, string>;
-  plays: RecordedPlay[];
-  shard?: ShardInfo;
-}
+/**
+ * A --json report as lib/commands/run.ts writes it: the run record's fields but what only a
+ * recorded run keeps (format, commit, plan, refused); `shard` only in a sharded run's.
+ */
+export type JsonReport = Omit<RunRecord, 'format' | 'commit' | 'plan' | 'refused'> & { keel: 1; shard?: ShardInfo };
 
 export type ShardReport = JsonReport & { shard: ShardInfo };
 

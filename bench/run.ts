@@ -23,6 +23,7 @@ import { readLabState } from '../lab/state';
 import { LAB_CLUSTER_VARS } from '../inventories/lab';
 import { interleave, type Command, type Row } from './measure';
 import { writeResults, type Breakdown, type Results } from './report';
+import { sh as shell } from '../lib/quote';
 
 const ROOT = join(__dirname, '..');
 const OUT = join(__dirname, 'results');
@@ -154,7 +155,7 @@ function bundle(): void {
   rmSync(join(ROOT, BUNDLE), { recursive: true, force: true });
   const entries = ['playbooks/ha-asterisk.ts', 'inventories/lab.ts', 'bench/fanout-playbook.ts', 'bench/fanout-inventory.ts'];
   // The package's own bundle settings and externals (tools/bundle.js), as README "Speed" shows users.
-  sh(`node tools/bundle.js ${entries.join(' ')} --outbase=. --outdir=${BUNDLE}`);
+  sh(shell`node tools/bundle.js ${entries} --outbase=. --outdir=${BUNDLE}`);
 }
 
 /** Two running nodes configured by keel (a no-change run is then possible), python3 on them for Ansible. */
@@ -164,7 +165,7 @@ function configuredLab(): void {
     log('lab is not two running nodes: lab down, lab up --nodes 2');
     sh('bash bench/lab-fresh.sh');
   }
-  sh(`node_modules/.bin/ts-node playbooks/ha-asterisk.ts -i lab --plain >${OUT}/apply.log 2>&1`);
+  sh(shell`node_modules/.bin/ts-node playbooks/ha-asterisk.ts -i lab --plain >${join(OUT, 'apply.log')} 2>&1`);
   sh('bash bench/lab-python.sh');
   writeLabAnsibleInventory();
 }
@@ -230,8 +231,7 @@ async function fanout(): Promise<void> {
     // to lh1 (not timed), and the others get a copy of its directory (light hosts share this
     // machine's filesystem; the files do not name their host).
     sh('rm -rf /tmp/keel-bench-lh*');
-    const env = `KEEL_BENCH_LIGHT=${lightFile} KEEL_BENCH_HOSTS=1`;
-    sh(`${env} node ${BUNDLE}/bench/fanout-playbook.js -i ${BUNDLE}/bench/fanout-inventory.js --plain >${OUT}/fanout-apply.log 2>&1`);
+    sh(shell`KEEL_BENCH_LIGHT=${lightFile} KEEL_BENCH_HOSTS=1 node ${BUNDLE}/bench/fanout-playbook.js -i ${BUNDLE}/bench/fanout-inventory.js --plain >${join(OUT, 'fanout-apply.log')} 2>&1`);
     for (const h of light.hosts.slice(1)) cpSync('/tmp/keel-bench-lh1', `/tmp/keel-bench-${h.name}`, { recursive: true, preserveTimestamps: true });
     for (const n of FANOUT) {
       const keel: Command = {
@@ -322,7 +322,7 @@ function fresh(): void {
   rows.push(...interleave('fresh', cmds, FRESH_RUNS, { cwd: ROOT, settleBelow: SETTLE, log }));
   breakdowns.push(...freshBreakdowns());
   // Leave the lab as a cluster keel configured, as the other scenarios expect it.
-  sh(`node_modules/.bin/ts-node playbooks/ha-asterisk.ts -i lab --plain >${OUT}/apply.log 2>&1`);
+  sh(shell`node_modules/.bin/ts-node playbooks/ha-asterisk.ts -i lab --plain >${join(OUT, 'apply.log')} 2>&1`);
   facts.push(`after the last fresh run (Ansible's), keel's run on that cluster: ${recapNote()(readFileSync(join(OUT, 'apply.log'), 'utf8'))}`);
 }
 

@@ -158,16 +158,14 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
 }
 
 /**
- * The reads of a host's first play that need no host facts: a converged host then answers that
- * play in the round trip that gathers its facts. None when the play's task list itself is built
- * from the facts.
+ * The reads of the run's first play on a host that need no host facts: a converged host then
+ * answers them in the round trip that gathers its facts. None for a host that first appears in a
+ * later play (its reads must come after the plays before it, which may change what it reads: a
+ * file another host exports, say), nor when the play's task list itself is built from the facts.
  */
 function firstPlayReads(planned: readonly { plans: readonly HostPlan[] }[], host: ResolvedHost): BatchEntry[] {
-  for (const { plans } of planned) {
-    const p = plans.find((q) => q.host.name === host.name);
-    if (!p) continue;
-    if (!p.steps) return [];
-    return readsOf(p.steps.filter((s): s is Task => s.kind === 'task').filter(runsHere(p, plans)));
-  }
-  return [];
+  const plans = planned[0]?.plans ?? [];
+  const p = plans.find((q) => q.host.name === host.name);
+  if (!p?.steps) return [];
+  return readsOf(p.steps.filter((s): s is Task => s.kind === 'task').filter(runsHere(p, plans)));
 }

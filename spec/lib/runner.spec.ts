@@ -13,6 +13,7 @@ import { buildInventory } from '../../lib/inventory';
 import type { HostRecap, Reporter } from '../../lib/reporter';
 import { runPlaybook, type RunOptions } from '../../lib/runner';
 import type { Play, TaskResult } from '../../lib/types';
+import { command } from '../../tasks/command';
 import { writeFile } from '../../tasks/files';
 import { waitFor } from '../../tasks/wait';
 import { FakeConnection } from '../helpers/fake-connection';
@@ -128,6 +129,23 @@ test('a second play on a converged host is read in one batch too, and a run-once
     const readsOnce = batches[1].includes('shared.once');
     assert.is(readsOnce, name === 'a', `${name}: the run-once task's file is read only on the host that runs it`);
   }
+});
+
+test("a host that first appears in a later play is read when that play starts, after the plays before it", async () => {
+  const s = setup(['a', 'b']);
+  const exported = join(s.dir, 'exported');
+  const ranOnB = join(s.dir, 'ran-on-b');
+  // The hosts share this machine's filesystem: what play 1 does on a is what play 2 reads on b.
+  const plays: Play[] = [
+    { name: 'export', hosts: 'a', tasks: () => [command({ cmd: `touch ${exported}`, creates: exported })] },
+    { name: 'use', hosts: 'b', tasks: () => [command({ cmd: `touch ${ranOnB}`, creates: exported })] },
+  ];
+  const { report } = await run(plays, s);
+  assert.is(report.recap.a.changed, 1);
+  assert.is(report.recap.b.changed, 0, "b's guard saw the file play 1 made");
+  assert.not.ok(existsSync(ranOnB));
+  const first = s.conns.get('b')!.commands[0].command;
+  assert.not.ok(first.includes(quote(exported)) && first.includes(quote(FACTS_SCRIPT)), "b's guard was not read with its facts, before play 1");
 });
 
 test('once a host is changing, probes are read a few tasks ahead, not all remaining ones each time', async () => {

@@ -55,7 +55,8 @@ export function batchScript(entries: readonly BatchEntry[]): { script: string; m
   }
   lines.push('wait');
   lines.push(`echo ${marker}`);
-  lines.push(`for i in ${ids}; do c=k; [ -e "$keel_d/$i.c" ] && read c <"$keel_d/$i.c"; printf '%s ' "$c"; done; echo`);
+  // A kill between the code file's creation and its write leaves it empty: that read was killed too.
+  lines.push(`for i in ${ids}; do c=; [ -e "$keel_d/$i.c" ] && read c <"$keel_d/$i.c"; printf '%s ' "\${c:-k}"; done; echo`);
   lines.push('cd "$keel_d" || exit 97');
   lines.push(`wc -c ${files}`);
   lines.push(`echo ${marker}`);

@@ -121,6 +121,11 @@ export class HostSession {
   get nothingRead(): boolean {
     return this.reads.size === 0;
   }
+
+  /** Whether every one of these commands was read (or is being read) since the last change. */
+  hasRead(entries: readonly BatchEntry[]): boolean {
+    return entries.every((e) => this.reads.has(e.command));
+  }
 }
 
 function indent(text: string): string {

@@ -50,12 +50,13 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     const facts = await hostFacts(session, p, index);
     if (!facts) return;
     reporter.taskStart(p.host.name, taskName(task), index);
-    if (session.nothingRead || !readAtStart.has(p.host.name)) {
+    if (session.nothingRead || !readAtStart.has(p.host.name) || !session.hasRead(readsOf([task], facts))) {
       // A converged host is read in one round trip per play (the cache from an earlier play
       // holds none of this play's reads). Once a host is being changed, each change empties the
       // cache, and re-reading every remaining task after each one would cost the host work in
-      // the square of the task count: read a few tasks ahead instead. A task that runs once is
-      // read only on the host expected to run it (the first one still up); were that another,
+      // the square of the task count: read a few tasks ahead instead, and again a few ahead when
+      // a task's reads were not among them (not one round trip per task). A task that runs once
+      // is read only on the host expected to run it (the first one still up); were that another,
       // the task reads its facts itself.
       readAtStart.add(p.host.name);
       const ahead = session.changesApplied === 0 ? upcoming.length : READ_AHEAD_AFTER_CHANGE;

@@ -163,6 +163,25 @@ test('once a host is changing, probes are read a few tasks ahead, not all remain
   assert.ok(sizes.slice(1).every((n) => n <= 4), `later batches: ${sizes.join(' ')}`);
 });
 
+test('after a change, a converged rest of the play is read a few tasks at a time, not one round trip per task', async () => {
+  const s = setup(['a']);
+  const play: Play = {
+    name: 'one change, then converged',
+    hosts: 'all',
+    tasks: (h) => [
+      writeFile({ path: `${h.vars.root}/changed`, content: 'new\n' }),
+      ...Array.from({ length: 12 }, (_, i) => writeFile({ path: `${h.vars.root}/same${i}`, content: `${i}\n` })),
+    ],
+  };
+  for (let i = 0; i < 12; i++) writeFileSync(join(s.dir, `same${i}`), `${i}\n`);
+  const { report } = await run([play], s);
+  assert.is(report.recap.a.changed, 1);
+  assert.is(report.recap.a.ok, 12);
+  const commands = s.conns.get('a')!.commands.map((c) => c.command);
+  // The first batch (facts and all 13 tasks), the write, then 12 converged tasks 4 at a time.
+  assert.is(commands.length, 1 + 1 + 3, commands.map((c) => c.slice(0, 50)).join('\n'));
+});
+
 test('a task after a wait reads the host again: a file rewritten during the wait is changed back, not reported ok', async () => {
   const s = setup(['a']);
   const file = join(s.dir, 'watched');

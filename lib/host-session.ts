@@ -118,10 +118,6 @@ export class HostSession {
     this.reads.clear();
   }
 
-  get nothingRead(): boolean {
-    return this.reads.size === 0;
-  }
-
   /** Whether every one of these commands was read (or is being read) since the last change. */
   hasRead(entries: readonly BatchEntry[]): boolean {
     return entries.every((e) => this.reads.has(e.command));

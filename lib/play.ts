@@ -35,8 +35,6 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
   const notifications = new Notifications();
   const aborted = () => options.signal?.aborted ?? false;
   const alive = (p: HostPlan) => run.alive(p.host.name);
-  /** Hosts whose reads for this play were already asked for in one batch. */
-  const readAtStart = new Set<string>();
 
   const record = (r: TaskResult, index: number) => {
     report.results.push(r);
@@ -50,15 +48,14 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     const facts = await hostFacts(session, p, index);
     if (!facts) return;
     reporter.taskStart(p.host.name, taskName(task), index);
-    if (session.nothingRead || !readAtStart.has(p.host.name) || !session.hasRead(readsOf([task], facts))) {
-      // A converged host is read in one round trip per play (the cache from an earlier play
-      // holds none of this play's reads). Once a host is being changed, each change empties the
-      // cache, and re-reading every remaining task after each one would cost the host work in
-      // the square of the task count: read a few tasks ahead instead, and again a few ahead when
-      // a task's reads were not among them (not one round trip per task). A task that runs once
-      // is read only on the host expected to run it (the first one still up); were that another,
-      // the task reads its facts itself.
-      readAtStart.add(p.host.name);
+    if (!session.hasRead(readsOf([task], facts))) {
+      // The first task whose reads are not cached reads ahead for the rest of the play: a
+      // converged host in one round trip per play (none at all for the first play's reads that
+      // came with the host facts). Once a host is being changed, each change empties the cache,
+      // and re-reading every remaining task after each one would cost the host work in the
+      // square of the task count: read a few tasks ahead instead, again when the reads run out.
+      // A task that runs once is read only on the host expected to run it (the first one still
+      // up); were that another, the task reads its facts itself.
       const ahead = session.changesApplied === 0 ? upcoming.length : READ_AHEAD_AFTER_CHANGE;
       session.prefetch(readsOf(upcoming.slice(0, ahead).filter(runsHere(p, plans.filter(alive))), facts));
     }
@@ -136,7 +133,7 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
   return report;
 }
 
-function isTask(step: Step): step is Task {
+export function isTask(step: Step): step is Task {
   return step.kind === 'task';
 }
 

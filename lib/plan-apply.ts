@@ -18,7 +18,7 @@ import type { Inventory } from './inventory';
 import { buildPlan, comparePlans, decidedAtApply, FactCapture, formatMismatch, readPlan, type PlannedTask, type PlanFile } from './plan-file';
 import { RunRecorder, silentReporter } from './report/record';
 import { runPlaybook, type RunOptions, type RunReport } from './runner';
-import { shardOf, type Shard } from './shard';
+import { inShard, type Shard } from './shard';
 import { redact, redactDeep } from './secrets';
 import type { Change, Play } from './types';
 
@@ -138,6 +138,5 @@ export function planGate(plan: PlanFile, plays: readonly Play[]): TaskHooks {
  * host of this shard that this run does not have is still refused, as without --shard.
  */
 function planForShard(plan: PlanFile, shard: Shard): PlanFile {
-  const inShard = (host: string) => shardOf(host, shard.count) === shard.index;
-  return { ...plan, plays: plan.plays.map((p) => ({ ...p, hosts: Object.fromEntries(Object.entries(p.hosts).filter(([h]) => inShard(h))) })) };
+  return { ...plan, plays: plan.plays.map((p) => ({ ...p, hosts: Object.fromEntries(Object.entries(p.hosts).filter(([h]) => inShard(h, shard))) })) };
 }

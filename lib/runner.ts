@@ -6,12 +6,12 @@ import type { TaskHooks } from './hooks';
 import { HostSession } from './host-session';
 import type { Inventory, ResolvedHost } from './inventory';
 import { planPlay, type HostPlan } from './plan';
-import { runPlay, type PlayReport } from './play';
+import { isTask, runPlay, type PlayReport } from './play';
 import { countResult, exitCodeFor } from './recap';
 import { emptyRecap, type HostRecap, type Reporter } from './reporter';
 import type { BatchEntry } from './probe-batch';
 import { readsOf, runsHere } from './task-reads';
-import type { Connection, Play, Task, TaskResult } from './types';
+import type { Connection, Play, TaskResult } from './types';
 
 export type { PlayReport } from './play';
 
@@ -167,5 +167,5 @@ function firstPlayReads(planned: readonly { plans: readonly HostPlan[] }[], host
   const plans = planned[0]?.plans ?? [];
   const p = plans.find((q) => q.host.name === host.name);
   if (!p?.steps) return [];
-  return readsOf(p.steps.filter((s): s is Task => s.kind === 'task').filter(runsHere(p, plans)));
+  return readsOf(p.steps.filter(isTask).filter(runsHere(p, plans)));
 }

@@ -26,6 +26,11 @@ export function shardOf(name: string, count: number): number {
   return hash('sha256', name, 'buffer').readUIntBE(0, 6) % count;
 }
 
+/** Whether the host named `name` is one of this shard's. */
+export function inShard(name: string, shard: Shard): boolean {
+  return shardOf(name, shard.count) === shard.index;
+}
+
 const USAGE = '--shard I/N runs shard I of N, numbered from 0: --shard 0/4 to --shard 3/4';
 
 /** `I/N` from the command line; anything else is a UsageError (exit 2) before any host is contacted. */
@@ -56,7 +61,7 @@ export function shardInventory(inventory: Inventory, shard: Shard): Inventory {
   const mine: ResolvedHost[] = [];
   const others = new Set(inventory.otherShards ?? []);
   for (const h of inventory.hosts) {
-    if (shardOf(h.name, shard.count) === shard.index) mine.push(h);
+    if (inShard(h.name, shard)) mine.push(h);
     else others.add(h.name);
   }
   return { ...inventory, hosts: mine, otherShards: others };

@@ -1,12 +1,12 @@
 import { TimeoutError } from './errors';
 import { FACTS_SCRIPT, parseHostFacts } from './host-facts';
-import { batchScript, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
+import { batchScript, batchSeconds, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
 import type { Connection, ExecResult, HostFacts, HostView, Stdin, TaskResult } from './types';
 
 /** Gathering a host's facts takes one short script; a host that cannot answer it in this long is failed. */
 const FACTS_TIMEOUT_SECONDS = 60;
 
-/** Extra time the client gives a batch beyond its slowest command's deadline, for the round trip itself. */
+/** Extra time the client gives a batch beyond its deadlines, for the round trip itself. */
 const BATCH_SLACK_MS = 5000;
 
 /** A fact command's result, and the deadline it ran under. */
@@ -65,12 +65,12 @@ export class HostSession {
   }
 
   /** Runs a command that must end by `deadline` (ms since the epoch): killed on the host, timed on the client. */
-  async exec(command: string, deadline: number, options: { stdin?: Stdin } = {}): Promise<ExecResult> {
+  async exec(command: string, deadline: number, options: { stdin?: Stdin; deadlinesOnHost?: boolean } = {}): Promise<ExecResult> {
     const left = deadline - Date.now();
     if (left <= 0) throw new TimeoutError('no time left before the deadline');
     this.roundTrips++;
     this.verbose(`$ ${command}`);
-    const result = await this.conn.exec(command, { stdin: options.stdin, timeoutMs: left });
+    const result = await this.conn.exec(command, { stdin: options.stdin, timeoutMs: left, deadlinesOnHost: options.deadlinesOnHost });
     this.verbose(`  exit ${result.code}${result.stdout ? `\n${indent(result.stdout)}` : ''}${result.stderr ? `\n${indent(result.stderr)}` : ''}`);
     if (killedAtDeadline(result)) throw new TimeoutError(`command timed out after ${Math.ceil(left / 1000)}s`);
     return result;
@@ -84,10 +84,14 @@ export class HostSession {
   read(command: string, timeoutSeconds: number): Promise<ReadResult> {
     let p = this.reads.get(command);
     if (!p) {
-      p = this.exec(command, Date.now() + timeoutSeconds * 1000).then((r) => ({ ...r, timedOut: false, timeoutSeconds }));
+      p = this.readAlone(command, timeoutSeconds);
       this.remember(command, p);
     }
     return p;
+  }
+
+  private readAlone(command: string, timeoutSeconds: number): Promise<ReadResult> {
+    return this.exec(command, Date.now() + timeoutSeconds * 1000).then((r) => ({ ...r, timedOut: false, timeoutSeconds }));
   }
 
   /** Reads every command not yet read in one round trip, each under its own deadline. */
@@ -96,13 +100,22 @@ export class HostSession {
     for (const e of entries) if (!this.reads.has(e.command) && !wanted.has(e.command)) wanted.set(e.command, e.timeoutSeconds);
     if (wanted.size < 2) return;
     const list = [...wanted].map(([command, timeoutSeconds]) => ({ command, timeoutSeconds }));
-    const slowest = Math.max(...list.map((e) => e.timeoutSeconds));
-    const { script, marker } = batchScript(list);
-    const batch = this.exec(script, Date.now() + slowest * 1000 + BATCH_SLACK_MS).then((r) => {
+    const plan = batchScript(list);
+    const deadline = Date.now() + batchSeconds(plan) * 1000 + BATCH_SLACK_MS;
+    const batch = this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
       if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
-      return parseBatch(r.stdoutBytes ?? Buffer.from(r.stdout), marker, list.length);
+      return parseBatch(plan, r.stdout, r.stderr);
     });
-    list.forEach((e, i) => this.remember(e.command, batch.then((rs) => ({ ...rs[i], timeoutSeconds: e.timeoutSeconds }))));
+    list.forEach((e, i) =>
+      this.remember(
+        e.command,
+        batch.then((rs) => {
+          const r = rs[i];
+          // Never begun (a read before it used up their shared deadline): read alone, under its own.
+          return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : this.readAlone(e.command, e.timeoutSeconds);
+        }),
+      ),
+    );
   }
 
   private remember(command: string, p: Promise<ReadResult>): void {

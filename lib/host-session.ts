@@ -126,8 +126,17 @@ export class HostSession {
     });
   }
 
+  /** Told each time a task acts on this host (the run drops every host's reads at the next play). */
+  onAct?: () => void;
+
   /** After a task acted on the host: what was read may be stale. Host facts stay (hostname and addresses rarely move). */
   invalidate(): void {
+    this.reads.clear();
+    this.onAct?.();
+  }
+
+  /** Drops what was read without anything done here: another host acted, and hosts can share state. */
+  forgetReads(): void {
     this.reads.clear();
   }
 

@@ -53,6 +53,9 @@ export class Run {
   private failed = new Set<string>();
   private sessions = new Map<string, Promise<HostSession | undefined>>();
   private connectLimit: ReturnType<typeof pLimit>;
+  /** Tasks that acted on any host, and how many had when reads were last known good for every host. */
+  private actions = 0;
+  private actionsAtPlayStart = 0;
 
   /**
    * @param firstReads what a host will read first that needs no host facts: asked for in the
@@ -78,6 +81,7 @@ export class Run {
           const conn = await (this.options.connect ?? ((h) => openConnection(h, this.options)))(host);
           const verbose = this.options.verbose;
           const session = new HostSession(host, conn, verbose ? (l) => verbose(host.name, l) : undefined);
+          session.onAct = () => this.actions++;
           // Gathered within this host's connect slot, so at most `forks` hosts connect or gather at
           // once (64 hosts gathering together on one machine timed out); a failure is reported by
           // the host's first task.
@@ -91,6 +95,18 @@ export class Run {
       this.sessions.set(host.name, s);
     }
     return s;
+  }
+
+  /**
+   * At a play's start: if a task acted anywhere since the last play began, every host's reads
+   * are dropped, not only that host's. Hosts share state (a cluster's configuration, a file one
+   * exports and another reads), and what the run read ahead (later plays' reads come with the
+   * host facts) must not outlive a change it may not see.
+   */
+  async startPlay(): Promise<void> {
+    if (this.actions === this.actionsAtPlayStart) return;
+    this.actionsAtPlayStart = this.actions;
+    for (const s of await Promise.all(this.sessions.values())) s?.forgetReads();
   }
 
   alive(host: string): boolean {
@@ -129,7 +145,7 @@ export class Run {
 export async function runPlaybook(plays: readonly Play[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const planned = plays.map((play) => ({ play, plans: planPlay(play, inventory, options) }));
-  const run = new Run(options, (host) => firstPlayReads(planned, host));
+  const run = new Run(options, (host) => earlyReads(planned, host));
   for (const { plans } of planned) for (const p of plans) run.recap[p.host.name] ??= emptyRecap();
   for (const { plans } of planned) for (const p of plans) void run.sessionFor(p.host);
 
@@ -137,6 +153,7 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
   try {
     for (const { play, plans } of planned) {
       if (options.signal?.aborted) break;
+      await run.startPlay();
       reports.push(await runPlay(play, plans, run));
     }
   } finally {
@@ -158,14 +175,15 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
 }
 
 /**
- * The reads of the run's first play on a host that need no host facts: a converged host then
- * answers them in the round trip that gathers its facts. None for a host that first appears in a
- * later play (its reads must come after the plays before it, which may change what it reads: a
- * file another host exports, say), nor when the play's task list itself is built from the facts.
+ * What a host reads that needs no host facts, in every play it is in: a converged host then
+ * answers them in the round trip that gathers its facts. A later play's reads are read ahead:
+ * Run.startPlay drops them if anything acted before that play (another host's change may show in
+ * them: a file one host exports and another reads). None where a play's task list is itself
+ * built from the facts.
  */
-function firstPlayReads(planned: readonly { plans: readonly HostPlan[] }[], host: ResolvedHost): BatchEntry[] {
-  const plans = planned[0]?.plans ?? [];
-  const p = plans.find((q) => q.host.name === host.name);
-  if (!p?.steps) return [];
-  return readsOf(p.steps.filter(isTask).filter(runsHere(p, plans)));
+function earlyReads(planned: readonly { plans: readonly HostPlan[] }[], host: ResolvedHost): BatchEntry[] {
+  return planned.flatMap(({ plans }) => {
+    const p = plans.find((q) => q.host.name === host.name);
+    return p?.steps ? readsOf(p.steps.filter(isTask).filter(runsHere(p, plans))) : [];
+  });
 }

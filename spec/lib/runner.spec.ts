@@ -108,7 +108,7 @@ test('a read built from the host facts comes in a second round trip, after them;
   assert.is(commands[1], `test -e ${quote(s.dir)}/named-${hostname()}`, 'then the read built from them');
 });
 
-test('a second play on a converged host is read in one batch too, and a run-once task is read only where it runs', async () => {
+test('a converged host answers every play in the round trip that gathers its facts; a run-once task is read only where it runs', async () => {
   const s = setup(['a', 'b']);
   const second: Play = {
     name: 'second',
@@ -125,12 +125,10 @@ test('a second play on a converged host is read in one batch too, and a run-once
   assert.is(again.report.exitCode, 0);
   for (const [name, c] of s.conns) {
     const commands = c.commands.map((x) => x.command);
-    const batches = commands.filter((x) => isBatch(x));
-    assert.is(commands.length, 2, `${name}: the facts with the first play, then the second play; got\n${commands.map((x) => x.slice(0, 60)).join('\n')}`);
-    assert.is(batches.length, 2, `${name}: two batches`);
-    assert.ok(batches[0].includes(quote(FACTS_SCRIPT)), `${name}: the facts in the first`);
-    const readsOnce = batches[1].includes('shared.once');
-    assert.is(readsOnce, name === 'a', `${name}: the run-once task's file is read only on the host that runs it`);
+    assert.is(commands.length, 1, `${name}: one batch for both plays; got\n${commands.map((x) => x.slice(0, 60)).join('\n')}`);
+    assert.ok(isBatch(commands[0]) && commands[0].includes(quote(FACTS_SCRIPT)), `${name}: the facts in it`);
+    assert.ok(commands[0].includes(`${name}.third`), `${name}: and the second play's reads`);
+    assert.is(commands[0].includes('shared.once'), name === 'a', `${name}: the run-once task's file is read only on the host that runs it`);
   }
 });
 
@@ -147,8 +145,26 @@ test("a host that first appears in a later play is read when that play starts, a
   assert.is(report.recap.a.changed, 1);
   assert.is(report.recap.b.changed, 0, "b's guard saw the file play 1 made");
   assert.not.ok(existsSync(ranOnB));
-  const first = s.conns.get('b')!.commands[0].command;
-  assert.not.ok(first.includes(quote(exported)) && first.includes(quote(FACTS_SCRIPT)), "b's guard was not read with its facts, before play 1");
+  const commands = s.conns.get('b')!.commands.map((c) => c.command);
+  assert.ok(commands[0].includes(quote(FACTS_SCRIPT)) && commands[0].includes(quote(exported)), "b's guard was read ahead, with its facts");
+  assert.ok(commands.slice(1).some((c) => c.includes(quote(exported))), 'and again when play 2 began, since play 1 acted on a');
+});
+
+test('when no host acted, a later play uses what was read ahead; when one did, every host reads again', async () => {
+  const s = setup(['a', 'b']);
+  const plays = (h: string): Play[] => [
+    { name: 'one', hosts: h, tasks: (x) => [writeFile({ path: `${x.vars.root}/${x.name}.one`, content: '1\n' })] },
+    { name: 'two', hosts: 'all', tasks: (x) => [writeFile({ path: `${x.vars.root}/${x.name}.two`, content: '2\n' })] },
+  ];
+  await run(plays('all'), s);
+  for (const c of s.conns.values()) c.commands.length = 0;
+  await run(plays('all'), s);
+  assert.equal([...s.conns.values()].map((c) => c.commands.length), [1, 1], 'converged: one round trip per host');
+  writeFileSync(join(s.dir, 'a.one'), 'drift\n');
+  for (const c of s.conns.values()) c.commands.length = 0;
+  const { report } = await run(plays('a'), s);
+  assert.is(report.recap.a.changed, 1);
+  assert.is(s.conns.get('b')!.commands.length, 2, "b read play 2 again after a's change");
 });
 
 test('once a host is changing, probes are read a few tasks ahead, not all remaining ones each time', async () => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -7,6 +8,8 @@ import type { ExecResult, HostFacts } from '../../lib/types';
 import { parseStatus, service, serviceCommand, type ServicePlan } from '../../tasks/service';
 import { FakeConnection } from '../helpers/fake-connection';
 import { applyPlan, debianFacts, decideOn, factCommand, runTask } from '../helpers/task-harness';
+
+const sysvStatus = (name: string) => serviceCommand('sysvinit', name, 'status');
 
 const dir = join(__dirname, '..', 'fixtures', 'service');
 const recorded = (name: string): ExecResult => ({
@@ -27,7 +30,7 @@ const unknownFacts: HostFacts = { ...debianFacts, initSystem: 'unknown' };
 function host(statuses: ExecResult[], action: Partial<ExecResult> = { stdout: 'Starting: done.\n' }) {
   let i = 0;
   return (command: string): Partial<ExecResult> => {
-    if (/ status$|^systemctl is-active /.test(command)) return statuses[Math.min(i++, statuses.length - 1)];
+    if (/ status; fi;|^systemctl is-active /.test(command)) return statuses[Math.min(i++, statuses.length - 1)];
     if (/ (start|stop|restart|reload)$|^systemctl (start|stop|restart|reload) /.test(command)) return action;
     return { code: 127, stderr: `unexpected command: ${command}` };
   };
@@ -57,18 +60,25 @@ test('LSB codes 1, 2, 4 and others are not running, each named; systemd states a
   assert.equal([missing.running, missing.installed, missing.meaning], [false, false, 'not installed']);
 });
 
-test('serviceCommand picks service or systemctl by init system, quoting the name', () => {
+test('serviceCommand picks service or systemctl by init system, quoting the name; a sysvinit status runs the init script', () => {
   assert.is(serviceCommand('sysvinit', 'corosync', 'start'), 'service corosync start');
   assert.is(serviceCommand('systemd', 'corosync', 'start'), 'systemctl start corosync');
   assert.is(serviceCommand('systemd', 'corosync', 'status'), 'systemctl is-active corosync');
-  assert.is(serviceCommand('sysvinit', 'a b', 'status'), "service 'a b' status");
+  assert.is(
+    serviceCommand('sysvinit', 'a b', 'status'),
+    "if [ -x '/etc/init.d/a b' ]; then exec '/etc/init.d/a b' status; fi; echo 'a b: unrecognized service' >&2; exit 1",
+  );
+  // Run for real: no such script reads as not installed, as Debian's `service` wrapper says it.
+  const p = spawnSync('sh', ['-c', serviceCommand('sysvinit', 'keel-no-such-service', 'status')]);
+  const missing = parseStatus('sysvinit', { code: p.status ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() });
+  assert.equal([missing.code, missing.installed, missing.meaning], [1, false, 'not installed']);
   assert.throws(() => serviceCommand('unknown', 'corosync', 'start'), /cannot start service corosync: init system is unknown/);
 });
 
 test('the status fact is declared once; its command follows the host\'s init system', () => {
   const task = service({ name: 'corosync', state: 'started' });
   assert.equal(Object.keys(task.definition.facts), ['status']);
-  assert.is(factCommand(task, 'status', debianFacts), 'service corosync status');
+  assert.is(factCommand(task, 'status', debianFacts), sysvStatus('corosync'));
   assert.is(factCommand(task, 'status', systemdFacts), 'systemctl is-active corosync');
 });
 
@@ -89,10 +99,10 @@ test('started: a stopped service is started, then verified running', async () =>
     action: 'start',
     init: 'sysvinit',
     command: 'service ssh start',
-    verify: { command: 'service ssh status', seconds: 10 },
+    verify: { command: sysvStatus('ssh'), seconds: 10 },
   } satisfies ServicePlan);
   const r = await applyPlan(task, d.plan, host([RUNNING]));
-  assert.equal(commandsOf(r), ['service ssh start', 'service ssh status']);
+  assert.equal(commandsOf(r), ['service ssh start', sysvStatus('ssh')]);
   assert.equal(r.outcome, { output: { code: 0, stdout: 'Starting: done.\n', stderr: '' } });
 });
 
@@ -106,7 +116,7 @@ test('started: a running service is ok, with no plan', () => {
 test('start exiting 0 while the service stays down fails with the init script output', async () => {
   const task = service({ name: 'corosync', state: 'started', verifySeconds: 0.6 });
   const d = decideOn(task, { status: STOPPED });
-  assert.equal(d.plan.verify, { command: 'service corosync status', seconds: 0.6 });
+  assert.equal(d.plan.verify, { command: sysvStatus('corosync'), seconds: 0.6 });
   const answers = host([STOPPED], { stdout: 'Starting Corosync Cluster Engine (corosync): ...failed!\n' });
   const polls: string[] = [];
   const started = Date.now();
@@ -127,7 +137,7 @@ test('start exiting 0 while the service stays down fails with the init script ou
       'status said: sshd is not running ... failed!',
   );
   assert.is(polls[0], 'service corosync start');
-  assert.ok(polls.filter((c) => c === 'service corosync status').length >= 3, 'status polled several times');
+  assert.ok(polls.filter((c) => c === sysvStatus('corosync')).length >= 3, 'status polled several times');
   assert.ok(Date.now() - started >= 550, 'polled for the whole verifySeconds');
 });
 
@@ -135,16 +145,16 @@ test('check mode reads the status only: one read-only fact, and decide predicts 
   const task = service({ name: 'ssh', state: 'started' });
   assert.equal(
     Object.values(task.definition.facts).map((f) => f.command(debianFacts)),
-    ['service ssh status'],
+    [sysvStatus('ssh')],
   );
   const d = decideOn(task, { status: STOPPED });
   assert.equal(d.changes, [{ field: 'service ssh', from: 'stopped', to: 'started' }]);
   // Through the engine: check mode sends the status read and nothing else.
-  const conn = new FakeConnection('node1').on(/ status$/, STOPPED).on(/ start$/, { stdout: 'Starting\n' });
+  const conn = new FakeConnection('node1').on(/ status; fi;/, STOPPED).on(/ start$/, { stdout: 'Starting\n' });
   const res = await runTask(task, conn, { check: true });
   assert.is(res.status, 'would change', res.error);
   assert.not.ok(conn.ran(/ start$/), 'check mode started nothing');
-  assert.ok(conn.ran('service ssh status'), 'the status was read');
+  assert.ok(conn.ran(sysvStatus('ssh')), 'the status was read');
 });
 
 test('a service that is not installed yet: the start depends on earlier changes', () => {
@@ -177,7 +187,7 @@ test('restarted and reloaded always act; restart is verified, reload is not', as
   assert.equal(d.changes, [{ field: 'service corosync', to: 'restarted' }]);
   assert.is(d.dependsOn, undefined);
   const r = await applyPlan(restart, d.plan, host([RUNNING]));
-  assert.equal(commandsOf(r), ['service corosync restart', 'service corosync status']);
+  assert.equal(commandsOf(r), ['service corosync restart', sysvStatus('corosync')]);
 
   const reload = service({ name: 'corosync', state: 'reloaded' });
   const rd = decideOn(reload, { status: RUNNING });

@@ -197,6 +197,7 @@ const facts: string[] = [];
 function startup(): void {
   const cmds: Command[] = [
     { id: 'node', label: 'node -e 0', argv: ['node', '-e', '0'] },
+    { id: 'npx', label: 'npx --no-install true (npx alone)', argv: ['npx', '--no-install', 'true'] },
     { id: 'npx-tsnode', label: 'npx ts-node -e 0', argv: ['npx', 'ts-node', '-e', '0'] },
     { id: 'keel-tsnode-help', label: 'npx ts-node playbooks/ha-asterisk.ts --help', argv: ['npx', 'ts-node', 'playbooks/ha-asterisk.ts', '--help'] },
     { id: 'keel-node-help', label: 'node bundle/playbooks/ha-asterisk.js --help (esbuild bundle)', argv: ['node', `${BUNDLE}/playbooks/ha-asterisk.js`, '--help'] },

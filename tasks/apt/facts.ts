@@ -75,7 +75,8 @@ export function parseDpkgQuery(stdout: string, packages: readonly string[]): Rec
 export function aptListsFact(dir: string = APT_LISTS_DIR): Fact<boolean> {
   return {
     name: `apt lists in ${dir}`,
-    command: () => sh`if ls ${dir + '/'} 2>/dev/null | grep -q _Packages; then echo present; else echo empty; fi`,
+    // A glob, not `ls | grep`: the shell lists the directory itself, and the host starts no process.
+    command: () => sh`set -- ${dir}/*_Packages*; if [ -e "$1" ]; then echo present; else echo empty; fi`,
     parse(r) {
       const word = r.stdout.trim();
       if (r.code !== 0 || (word !== 'present' && word !== 'empty')) {

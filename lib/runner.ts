@@ -11,7 +11,7 @@ import { countResult, exitCodeFor } from './recap';
 import { emptyRecap, type HostRecap, type Reporter } from './reporter';
 import type { BatchEntry } from './probe-batch';
 import { readsOf, runsHere } from './task-reads';
-import type { Connection, Play, TaskResult } from './types';
+import type { Connection, HostFacts, Play, TaskResult } from './types';
 
 export type { PlayReport } from './play';
 
@@ -58,12 +58,12 @@ export class Run {
   private actionsAtPlayStart = 0;
 
   /**
-   * @param firstReads what a host will read first that needs no host facts: asked for in the
-   *   round trip that gathers them.
+   * @param readsFor what a host will read: without facts, what needs none (asked for in the round
+   *   trip that gathers them); with them, the rest (asked for as soon as they are in).
    */
   constructor(
     readonly options: RunOptions,
-    private readonly firstReads: (host: ResolvedHost) => BatchEntry[] = () => [],
+    private readonly readsFor: (host: ResolvedHost, facts?: HostFacts) => BatchEntry[] = () => [],
   ) {
     this.connectLimit = pLimit(options.forks);
   }
@@ -85,7 +85,10 @@ export class Run {
           // Gathered within this host's connect slot, so at most `forks` hosts connect or gather at
           // once (64 hosts gathering together on one machine timed out); a failure is reported by
           // the host's first task.
-          await session.gatherFacts(this.firstReads(host)).catch(() => {});
+          const facts = await session.gatherFacts(this.readsFor(host)).catch(() => undefined);
+          // The reads built from the facts go out as soon as the facts are in, not when a play
+          // reaches them: a host waiting there for a slower one to finish a task would idle.
+          if (facts) session.prefetch(this.readsFor(host, facts));
           return session;
         } catch (err) {
           this.markUnreachable(host.name, describeError(err));
@@ -145,7 +148,7 @@ export class Run {
 export async function runPlaybook(plays: readonly Play[], inventory: Inventory, options: RunOptions): Promise<RunReport> {
   const started = Date.now();
   const planned = plays.map((play) => ({ play, plans: planPlay(play, inventory, options) }));
-  const run = new Run(options, (host) => earlyReads(planned, host));
+  const run = new Run(options, (host, facts) => readsAhead(planned, host, facts));
   for (const { plans } of planned) for (const p of plans) run.recap[p.host.name] ??= emptyRecap();
   for (const { plans } of planned) for (const p of plans) void run.sessionFor(p.host);
 
@@ -175,15 +178,15 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
 }
 
 /**
- * What a host reads that needs no host facts, in every play it is in: a converged host then
- * answers them in the round trip that gathers its facts. A later play's reads are read ahead:
- * Run.startPlay drops them if anything acted before that play (another host's change may show in
- * them: a file one host exports and another reads). None where a play's task list is itself
- * built from the facts.
+ * What a host reads in every play it is in: without its facts, the reads that need none (a
+ * converged host answers them in the round trip that gathers its facts); with them, all. A later
+ * play's reads are read ahead: Run.startPlay drops them if anything acted before that play
+ * (another host's change may show in them: a file one host exports and another reads). None
+ * where a play's task list is itself built from the facts.
  */
-function earlyReads(planned: readonly { plans: readonly HostPlan[] }[], host: ResolvedHost): BatchEntry[] {
+function readsAhead(planned: readonly { plans: readonly HostPlan[] }[], host: ResolvedHost, facts?: HostFacts): BatchEntry[] {
   return planned.flatMap(({ plans }) => {
     const p = plans.find((q) => q.host.name === host.name);
-    return p?.steps ? readsOf(p.steps.filter(isTask).filter(runsHere(p, plans))) : [];
+    return p?.steps ? readsOf(p.steps.filter(isTask).filter(runsHere(p, plans)), facts) : [];
   });
 }

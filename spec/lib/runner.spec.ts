@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Type } from '@sinclair/typebox';
-import { FACTS_SCRIPT } from '../../lib/host-facts';
 import { quote } from '../../lib/quote';
 import { ConfigError } from '../../lib/errors';
 import { defineTask, flushHandlers } from '../../lib/task';
@@ -56,6 +55,9 @@ async function run(plays: Play[], s: ReturnType<typeof setup>, extra: Partial<Ru
   return { report, reporter };
 }
 
+/** In a batch, the facts script is quoted twice over: its section marker shows it is there. */
+const FACTS_MARK = 'echo @@keel-facts@@';
+
 /** A read batch (lib/probe-batch.ts) among the commands a connection saw: it defines `k` first. */
 const isBatch = (command: string) => command.startsWith('if command -v timeout >/dev/null 2>&1; then k() ');
 
@@ -82,7 +84,7 @@ test('a no-change run costs one round trip per host: the host facts and every fa
     const commands = c.commands.map((x) => x.command);
     assert.is(commands.length, 1, commands.map((x) => x.slice(0, 40)).join('\n'));
     assert.ok(isBatch(commands[0]), 'one batch');
-    assert.ok(commands[0].includes(quote(FACTS_SCRIPT)), 'with the host facts');
+    assert.ok(commands[0].includes(FACTS_MARK), 'with the host facts');
     assert.ok(commands[0].includes('.conf'), "and the tasks' files");
   }
 });
@@ -103,9 +105,43 @@ test('a read built from the host facts comes in a second round trip, after them;
   assert.is(report.recap.a.ok, 2);
   const commands = s.conns.get('a')!.commands.map((x) => x.command);
   assert.is(commands.length, 2, commands.map((x) => x.slice(0, 60)).join('\n'));
-  assert.ok(commands[0].includes(quote(FACTS_SCRIPT)) && commands[0].includes('plain'), 'first: the facts and the plain file');
+  assert.ok(commands[0].includes(FACTS_MARK) && commands[0].includes('plain'), 'first: the facts and the plain file');
   assert.ok(!commands[0].includes('named-'), 'not the read that needs the facts');
   assert.is(commands[1], `test -e ${quote(s.dir)}/named-${hostname()}`, 'then the read built from them');
+});
+
+test("a host's reads built from its facts go out as soon as the facts are in, not when a slower host lets the play reach them", async () => {
+  const s = setup(['a', 'b']);
+  const log: string[] = [];
+  const kind = (command: string) => (command.includes('named-') ? 'named' : command.includes('sleep 0.5') ? 'sleep' : 'other');
+  const connect = s.connect!;
+  s.connect = async (host) => {
+    const c = (await connect(host)) as FakeConnection;
+    const exec = c.exec.bind(c);
+    c.exec = async (command, options) => {
+      log.push(`${host.name} start ${kind(command)}`);
+      const r = await exec(command, options);
+      log.push(`${host.name} end ${kind(command)}`);
+      return r;
+    };
+    return c;
+  };
+  const named = (tag: string) =>
+    defineTask({
+      module: `named${tag}`,
+      params: Type.Object({}),
+      title: () => `a file named ${tag} after the hostname`,
+      facts: () => ({ there: { name: 'named file', command: (host) => `test -e ${quote(s.dir)}/named-${tag}-${host.hostname}`, parse: (r) => r.code === 0 } }),
+      decide: () => ({ changes: [] }),
+      async apply() {},
+    });
+  const [one, two] = [named('one'), named('two')];
+  const play: Play = { name: 'slow a', hosts: 'all', tasks: (h) => [command({ cmd: h.name === 'a' ? 'sleep 0.5' : 'true' }), one({}), two({})] };
+  const { report } = await run([play], s);
+  assert.is(report.exitCode, 0);
+  const bNamed = log.indexOf('b start named');
+  const aSlept = log.indexOf('a end sleep');
+  assert.ok(bNamed >= 0 && aSlept >= 0 && bNamed < aSlept, `b read its facts-built reads before a's first task ended:\n${log.join('\n')}`);
 });
 
 test('a converged host answers every play in the round trip that gathers its facts; a run-once task is read only where it runs', async () => {
@@ -126,7 +162,7 @@ test('a converged host answers every play in the round trip that gathers its fac
   for (const [name, c] of s.conns) {
     const commands = c.commands.map((x) => x.command);
     assert.is(commands.length, 1, `${name}: one batch for both plays; got\n${commands.map((x) => x.slice(0, 60)).join('\n')}`);
-    assert.ok(isBatch(commands[0]) && commands[0].includes(quote(FACTS_SCRIPT)), `${name}: the facts in it`);
+    assert.ok(isBatch(commands[0]) && commands[0].includes(FACTS_MARK), `${name}: the facts in it`);
     assert.ok(commands[0].includes(`${name}.third`), `${name}: and the second play's reads`);
     assert.is(commands[0].includes('shared.once'), name === 'a', `${name}: the run-once task's file is read only on the host that runs it`);
   }
@@ -146,7 +182,7 @@ test("a host that first appears in a later play is read when that play starts, a
   assert.is(report.recap.b.changed, 0, "b's guard saw the file play 1 made");
   assert.not.ok(existsSync(ranOnB));
   const commands = s.conns.get('b')!.commands.map((c) => c.command);
-  assert.ok(commands[0].includes(quote(FACTS_SCRIPT)) && commands[0].includes(quote(exported)), "b's guard was read ahead, with its facts");
+  assert.ok(commands[0].includes(FACTS_MARK) && commands[0].includes(quote(exported)), "b's guard was read ahead, with its facts");
   assert.ok(commands.slice(1).some((c) => c.includes(quote(exported))), 'and again when play 2 began, since play 1 acted on a');
 });
 
@@ -309,8 +345,9 @@ test('a host that cannot give its facts fails as "gather facts" before any task;
     const c = (await connect(host)) as FakeConnection;
     // The facts script fails on b, inside the batch it is sent in (the rest of the batch runs).
     if (host.name === 'b') {
-      c.on(FACTS_SCRIPT, (command) => {
-        const p = spawnSync('sh', ['-c', command.split(FACTS_SCRIPT).join('echo ip: not found >&2; exit 1')]);
+      c.on(FACTS_MARK, (command) => {
+        // The facts script's first section marker becomes a failure: the read prints its hostname, then fails.
+        const p = spawnSync('sh', ['-c', command.replace(FACTS_MARK, 'echo ip: not found >&2; exit 1')]);
         return { code: p.status ?? 1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
       });
     }

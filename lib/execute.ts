@@ -59,6 +59,8 @@ export async function executeTask(task: Task, session: HostSession, check: boole
       if (def.kind === 'wait') {
         if (check) return result({ status: 'skipped', changes: [], message: `${DEPENDS_ON_EARLIER}: not yet ${decision.ok ?? ''}`.trim() });
         let waited;
+        // Told before acting too: a task given up at its deadline may still be acting when the next play starts.
+        session.invalidate();
         try {
           waited = (await def.apply(applyContext(session, env, deadline), decision.plan)) ?? {};
         } finally {
@@ -79,6 +81,7 @@ export async function executeTask(task: Task, session: HostSession, check: boole
       if (refused) return result({ status: 'failed', changes: decision.changes, diff: decision.diff, error: refused });
 
       let outcome;
+      session.invalidate();
       try {
         outcome = (await def.apply(applyContext(session, env, deadline), decision.plan)) ?? {};
       } finally {

@@ -49,9 +49,9 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     if (!facts) return;
     reporter.taskStart(p.host.name, taskName(task), index);
     if (!session.hasRead(readsOf([task], facts))) {
-      // The first task whose reads are not cached reads ahead for the rest of the play: a
-      // converged host in one round trip per play (none at all for the first play's reads that
-      // came with the host facts). Once a host is being changed, each change empties the cache,
+      // The first task whose reads are not cached reads ahead for the rest of the play (a
+      // converged host has read them all when it connected: those that need no host facts with
+      // them, the rest as soon as they were in). Once a host is being changed, each change empties the cache,
       // and re-reading every remaining task after each one would cost the host work in the
       // square of the task count: read a few tasks ahead instead, again when the reads run out.
       // A task that runs once is read only on the host expected to run it (the first one still

@@ -106,10 +106,12 @@ export class Run {
    * exports and another reads), and what the run read ahead (later plays' reads come with the
    * host facts) must not outlive a change it may not see.
    */
-  async startPlay(): Promise<void> {
+  startPlay(): void {
     if (this.actions === this.actionsAtPlayStart) return;
     this.actionsAtPlayStart = this.actions;
-    for (const s of await Promise.all(this.sessions.values())) s?.forgetReads();
+    // Not awaited: a host still connecting holds up no play. What it has read by the time it is
+    // connected is dropped then, before any task's turn (tasks wait on the same promise).
+    for (const s of this.sessions.values()) void s.then((session) => session?.forgetReads());
   }
 
   alive(host: string): boolean {
@@ -156,7 +158,7 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
   try {
     for (const { play, plans } of planned) {
       if (options.signal?.aborted) break;
-      await run.startPlay();
+      run.startPlay();
       reports.push(await runPlay(play, plans, run));
     }
   } finally {

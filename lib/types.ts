@@ -5,6 +5,8 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** The raw bytes of stdout, where byte offsets matter (batched reads). */
+  stdoutBytes?: Buffer;
 }
 
 /** A command's standard input: text, bytes, or a stream (a large file, never whole in memory). */
@@ -16,8 +18,8 @@ export interface ExecOptions {
   /** Ends the command on the host and on the client (and fails with TimeoutError) after this long. */
   timeoutMs?: number;
   /**
-   * The command kills its own parts on the host at their deadlines (a read batch): the host does
-   * not wrap it in one more `timeout` and shell; `timeoutMs` still ends it on the client.
+   * The command kills its own parts on the host at their deadlines (a read batch): it runs in
+   * `sh` with no `timeout` around it; `timeoutMs` still ends it on the client.
    */
   deadlinesOnHost?: boolean;
 }

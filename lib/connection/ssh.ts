@@ -160,7 +160,8 @@ export class SshConnection implements Connection {
   private execNow(command: string, options: ExecOptions): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.lost);
     const t = this.target;
-    let remote = options.deadlinesOnHost ? command : withRemoteDeadline(command, options.timeoutMs);
+    // A command that kills its own parts still runs in sh, whatever the login shell is.
+    let remote = options.deadlinesOnHost ? `exec sh -c ${quote(command)}` : withRemoteDeadline(command, options.timeoutMs);
     // The password goes first on stdin (sudo reads one line), the command's input after it.
     let passwordLine: string | undefined;
     const becomeUser = t.becomeUser ?? 'root';
@@ -203,10 +204,12 @@ export class SshConnection implements Connection {
             setImmediate(() => reject(this.lost ?? new UnreachableError(t.name, 'connection lost: the channel closed without an exit status')));
             return;
           }
+          const stdout = Buffer.concat(out);
           resolve({
             code: code ?? (signal ? 128 : 255),
-            stdout: Buffer.concat(out).toString(),
+            stdout: stdout.toString(),
             stderr: Buffer.concat(errOut).toString(),
+            stdoutBytes: stdout,
           });
         });
         if (passwordLine !== undefined) stream.write(passwordLine);

@@ -1,25 +1,32 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Type } from '@sinclair/typebox';
+import { executeTask } from '../../lib/execute';
 import { HostSession } from '../../lib/host-session';
+import { defineTask } from '../../lib/task';
 import { FakeConnection } from '../helpers/fake-connection';
+import { debianFacts } from '../helpers/task-harness';
 
 const host = { name: 'a', address: '127.0.0.1', port: 22, user: 'root', vars: {} } as never;
 
-test('a read that never began in its batch (one before it used up their deadline) is read again alone, under its own', async () => {
-  const conn = new FakeConnection('a', true);
-  const session = new HostSession(host, conn);
-  session.prefetch([
-    { command: 'sleep 30', timeoutSeconds: 1 },
-    { command: 'echo second', timeoutSeconds: 1 },
-  ]);
-  const [hung, second] = await Promise.all([session.read('sleep 30', 1), session.read('echo second', 1)]);
-  assert.is(hung.timedOut, true);
-  assert.equal([second.code, second.stdout, second.timedOut], [0, 'second\n', false]);
-  assert.equal(
-    conn.commands.map((c) => c.command).slice(1),
-    ['echo second'],
-    'the batch, then the read that never began, alone',
-  );
+test('a task that acts tells the run so before it acts (a task given up at its deadline may still be acting), and after', async () => {
+  const session = new HostSession(host, new FakeConnection('a', true));
+  session.useFacts(debianFacts);
+  const events: string[] = [];
+  session.onAct = () => events.push('act');
+  const acting = defineTask({
+    module: 'acting',
+    params: Type.Object({}),
+    title: () => 'acts',
+    facts: () => ({}),
+    decide: () => ({ changes: [{ field: 'f', from: 'a', to: 'b' }], plan: {} }),
+    async apply() {
+      events.push('apply');
+    },
+  });
+  const r = await executeTask(acting({}), session, false);
+  assert.is(r.status, 'changed');
+  assert.equal(events, ['act', 'apply', 'act']);
 });
 
 test.run();

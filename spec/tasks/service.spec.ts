@@ -66,7 +66,7 @@ test('serviceCommand picks service or systemctl by init system, quoting the name
   assert.is(serviceCommand('systemd', 'corosync', 'status'), 'systemctl is-active corosync');
   assert.is(
     serviceCommand('sysvinit', 'a b', 'status'),
-    "if [ -x '/etc/init.d/a b' ]; then exec '/etc/init.d/a b' status; fi; echo 'a b: unrecognized service' >&2; exit 1",
+    "if [ -x '/etc/init.d/a b' ]; then cd / && PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin exec '/etc/init.d/a b' status; fi; echo 'a b: unrecognized service' >&2; exit 1",
   );
   // Run for real: no such script reads as not installed, as Debian's `service` wrapper says it.
   const p = spawnSync('sh', ['-c', serviceCommand('sysvinit', 'keel-no-such-service', 'status')]);

@@ -26,9 +26,9 @@ export function knownInitSystem(host: HostFacts, what: string): KnownInitSystem 
  * on sysvinit (Debian's wrapper around /etc/init.d/NAME, which starts a daemon in a clean
  * environment), `systemctl ACTION NAME` on systemd, where status is `systemctl is-active NAME`
  * (exit 0 when active). A sysvinit status runs the init script itself, as Ansible's sysvinit
- * module does: a read starts no daemon, so the wrapper's clean environment buys nothing, and it
- * cost four more processes per read (the wrapper, two basenames and env). A missing script says
- * what the wrapper says.
+ * module does, from / and with the wrapper's PATH: a read starts no daemon, so the wrapper's
+ * emptied environment buys nothing, and it cost four more processes per read (the wrapper, two
+ * basenames and env). A missing script says what the wrapper says.
  */
 export function serviceCommand(init: InitSystem, name: string, action: ServiceAction): string {
   if (init === 'sysvinit' && action === 'status') return sysvStatusCommand(name);
@@ -37,9 +37,13 @@ export function serviceCommand(init: InitSystem, name: string, action: ServiceAc
   throw unknownInitSystem(`${action} service ${name}`, init);
 }
 
+/** The PATH Debian's `service` gives an init script: a login without sudo may have no /sbin in its own. */
+const INIT_SCRIPT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 function sysvStatusCommand(name: string): string {
   const script = `/etc/init.d/${name}`;
-  return sh`if [ -x ${script} ]; then exec ${script} status; fi; echo ${`${name}: unrecognized service`} >&2; exit 1`;
+  // From /, with the wrapper's PATH, as `service` runs it (shell builtins: no process of their own).
+  return sh`if [ -x ${script} ]; then cd / && PATH=${INIT_SCRIPT_PATH} exec ${script} status; fi; echo ${`${name}: unrecognized service`} >&2; exit 1`;
 }
 
 export interface ServiceStatus {
@@ -86,7 +90,7 @@ export function parseStatus(init: InitSystem, r: ExecResult): ServiceStatus {
 }
 
 /**
- * Whether a service runs now: `service NAME status` on sysvinit, `systemctl is-active NAME` on
+ * Whether a service runs now: `/etc/init.d/NAME status` on sysvinit, `systemctl is-active NAME` on
  * systemd, picked from the gathered host facts. Any exit code is an answer (LSB codes); a host
  * with an unknown init system is a clear error.
  */

@@ -1,12 +1,12 @@
 import { TimeoutError } from './errors';
 import { FACTS_SCRIPT, parseHostFacts } from './host-facts';
-import { batchScript, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
+import { batchScript, batchSeconds, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
 import type { Connection, ExecResult, HostFacts, HostView, Stdin, TaskResult } from './types';
 
 /** Gathering a host's facts takes one short script; a host that cannot answer it in this long is failed. */
 const FACTS_TIMEOUT_SECONDS = 60;
 
-/** Extra time the client gives a batch beyond its slowest command's deadline, for the round trip itself. */
+/** Extra time the client gives a batch beyond its deadlines, for the round trip itself. */
 const BATCH_SLACK_MS = 5000;
 
 /** A fact command's result, and the deadline it ran under. */
@@ -84,10 +84,14 @@ export class HostSession {
   read(command: string, timeoutSeconds: number): Promise<ReadResult> {
     let p = this.reads.get(command);
     if (!p) {
-      p = this.exec(command, Date.now() + timeoutSeconds * 1000).then((r) => ({ ...r, timedOut: false, timeoutSeconds }));
+      p = this.readAlone(command, timeoutSeconds);
       this.remember(command, p);
     }
     return p;
+  }
+
+  private readAlone(command: string, timeoutSeconds: number): Promise<ReadResult> {
+    return this.exec(command, Date.now() + timeoutSeconds * 1000).then((r) => ({ ...r, timedOut: false, timeoutSeconds }));
   }
 
   /** Reads every command not yet read in one round trip, each under its own deadline. */
@@ -96,14 +100,24 @@ export class HostSession {
     for (const e of entries) if (!this.reads.has(e.command) && !wanted.has(e.command)) wanted.set(e.command, e.timeoutSeconds);
     if (wanted.size < 2) return;
     const list = [...wanted].map(([command, timeoutSeconds]) => ({ command, timeoutSeconds }));
-    const slowest = Math.max(...list.map((e) => e.timeoutSeconds));
-    const { script, marker } = batchScript(list);
-    // The batch kills its own reads at their deadlines: no `timeout` around it on the host.
-    const batch = this.exec(script, Date.now() + slowest * 1000 + BATCH_SLACK_MS, { deadlinesOnHost: true }).then((r) => {
+    const plan = batchScript(list);
+    // The batch kills its own reads at their deadlines: no `timeout` around it on the host. Its
+    // groups run one after another, so it may take the sum of their deadlines.
+    const deadline = Date.now() + batchSeconds(plan) * 1000 + BATCH_SLACK_MS;
+    const batch = this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
       if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
-      return parseBatch(r.stdoutBytes ?? Buffer.from(r.stdout), marker, list.length);
+      return parseBatch(plan, r.stdout, r.stderr);
     });
-    list.forEach((e, i) => this.remember(e.command, batch.then((rs) => ({ ...rs[i], timeoutSeconds: e.timeoutSeconds }))));
+    list.forEach((e, i) =>
+      this.remember(
+        e.command,
+        batch.then((rs) => {
+          const r = rs[i];
+          // Not given its whole deadline in the batch (a read before it used up their group's time): read alone.
+          return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : this.readAlone(e.command, e.timeoutSeconds);
+        }),
+      ),
+    );
   }
 
   private remember(command: string, p: Promise<ReadResult>): void {

@@ -13,6 +13,14 @@ export interface BatchResult extends ExecResult {
   timedOut: boolean;
 }
 
+/** A batch script, its random marker, and its reads' indexes grouped by deadline, in the order they run. */
+export interface Batch {
+  script: string;
+  marker: string;
+  groups: { seconds: number; reads: number[] }[];
+  count: number;
+}
+
 /** The exit code a read killed at its deadline reports: 128 + SIGKILL, as `timeout -s KILL` exits. */
 const KILLED_CODE = 137;
 
@@ -20,85 +28,106 @@ const KILLED_CODE = 137;
 const KILLED = /^timeout: sending signal KILL to command/m;
 
 /**
- * Many read-only commands in one round trip. Each runs concurrently in its own background
- * subshell (`eval`: no new shell to start), its output captured to a temporary directory. Reads
- * that share a deadline run together under one `timeout -s KILL` (where the host has `timeout`),
- * which kills the whole process group when the deadline passes: a read still running then was
- * past its own deadline (they all started together), and has written no exit code. Then, behind
- * a random marker, come every exit code (`k` for killed; read with shell builtins), every
- * output's size (one `wc -c`), a second marker, and all outputs back to back (one `cat`): the
- * trusted header comes before any command's output, so no output can be mistaken for a
- * boundary. The host starts a few processes per batch besides the reads' own, instead of a
- * `timeout` and a shell per read (what matters when one machine serves many hosts).
+ * Many read-only commands in one round trip, run one after another in one shell, the way a
+ * person would type them: the host starts the reads' own processes, a subshell per read (`eval`,
+ * so a read that says `exit` or `cd` ends or moves only itself) and a `timeout` and a shell per
+ * distinct deadline, nothing else. (Process creation is what a read batch costs a host: running
+ * reads concurrently, each into a temporary file, took 15 processes where this takes 9, and on a
+ * small or virtualised host more time, not less.) Reads sharing a deadline run under one
+ * `timeout -s KILL`, which kills the whole process group when the time is up.
+ *
+ * The script first prints a start boundary (whatever the login shell printed before it, a
+ * .bashrc's greeting, is dropped); after each read, on stderr and then on stdout, a newline and a
+ * random marker with the read's index (on stdout with its exit code); after each group, the
+ * marker alone. No output can forge a boundary: the marker is random, and each boundary's leading
+ * newline is the script's own, so every read's output comes back byte for byte.
  */
-export function batchScript(entries: readonly BatchEntry[]): { script: string; marker: string } {
+export function batchScript(entries: readonly BatchEntry[]): Batch {
   const marker = 'keel-' + randomBytes(8).toString('hex');
   const byDeadline = new Map<number, number[]>();
   entries.forEach(({ timeoutSeconds }, i) => {
     const seconds = Math.max(1, Math.ceil(timeoutSeconds));
-    byDeadline.set(seconds, [...(byDeadline.get(seconds) ?? []), i]);
+    const group = byDeadline.get(seconds);
+    if (group) group.push(i);
+    else byDeadline.set(seconds, [i]);
   });
-  const ids = entries.map((_, i) => i).join(' ');
-  const files = entries.map((_, i) => `${i}.o ${i}.e`).join(' ');
+  const groups = [...byDeadline].map(([seconds, reads]) => ({ seconds, reads }));
+  const both = (text: string) => `printf '\\n${marker} ${text}\\n'; printf '\\n${marker} ${text}\\n' >&2`;
   const lines = [
-    'keel_d=$(mktemp -d) || exit 97',
-    "trap 'rm -rf \"$keel_d\"' EXIT",
-    'export keel_d',
     // `k` is set where the host has `timeout`; each group is then `timeout -s KILL N sh -c …`, run
     // straight from this shell (a function would cost one more process per group).
     'k=; command -v timeout >/dev/null 2>&1 && k=1',
-    // Every output file exists even for a read killed before it opened its own.
-    `for i in ${ids}; do : >"$keel_d/$i.o"; : >"$keel_d/$i.e"; done`,
+    both('s'),
   ];
-  for (const [seconds, group] of byDeadline) {
-    // `( eval … )`: a read that says `exit` ends its own subshell, and its code is still written.
-    const reads = group.map((i) => `{ (eval ${quote(entries[i].command)}) >"$keel_d/${i}.o" 2>"$keel_d/${i}.e" </dev/null; echo $? >"$keel_d/${i}.c"; } &`);
-    lines.push(`\${k:+timeout -s KILL ${seconds}} sh -c ${quote([...reads, 'wait'].join('\n'))} &`);
+  for (const { seconds, reads } of groups) {
+    // stderr's boundary first: a read killed between the two is one whose stdout has no boundary,
+    // and is reported killed with all of its output.
+    const body = reads.map(
+      (i) => `(eval ${quote(entries[i].command)}) </dev/null; c=$?; printf '\\n${marker} r ${i}\\n' >&2; printf '\\n${marker} r ${i} %s\\n' $c`,
+    );
+    // The shell's own "Killed", for a group it saw die, goes where the command's stderr went while
+    // it ran: /dev/null. The group takes the batch's stderr back from fd 3 before any read runs.
+    lines.push(`\${k:+timeout -s KILL ${seconds}} sh -c ${quote(['exec 2>&3 3>&-', ...body].join('\n'))} 3>&2 2>/dev/null`);
+    lines.push(both('g'));
   }
-  lines.push('wait');
-  lines.push(`echo ${marker}`);
-  // A kill between the code file's creation and its write leaves it empty: that read was killed too.
-  lines.push(`for i in ${ids}; do c=; [ -e "$keel_d/$i.c" ] && read c <"$keel_d/$i.c"; printf '%s ' "\${c:-k}"; done; echo`);
-  lines.push('cd "$keel_d" || exit 97');
-  lines.push(`wc -c ${files}`);
-  lines.push(`echo ${marker}`);
-  lines.push(`cat ${files}`);
-  return { script: lines.join('\n') + '\n', marker };
+  return { script: lines.join('\n') + '\n', marker, groups, count: entries.length };
 }
 
-/** Splits a batch's output back into one result per command, in order. */
-export function parseBatch(output: Buffer, marker: string, count: number): BatchResult[] {
-  const head = Buffer.from(marker + '\n');
-  const first = output.indexOf(head);
-  const second = first < 0 ? -1 : output.indexOf(head, first + head.length);
-  if (first < 0 || second < 0) throw new Error(`read batch output ended early (0 of ${count} results)`);
-  const header = output.subarray(first + head.length, second).toString().split('\n');
-  // `k`: killed at its deadline (no exit code written), reported as timeout's 128 + SIGKILL.
-  const tokens = header[0].trim().split(/\s+/).filter(Boolean);
-  const codes = tokens.map((c) => (c === 'k' ? KILLED_CODE : Number(c)));
-  const sizes = new Map<string, number>();
-  for (const line of header.slice(1)) {
-    const m = /^\s*(\d+)\s+(\d+\.[oe])$/.exec(line);
-    if (m) sizes.set(m[2], Number(m[1]));
+/** The longest a batch may take on the host: its groups run one after another. */
+export function batchSeconds(batch: Batch): number {
+  return batch.groups.reduce((sum, g) => sum + g.seconds, 0);
+}
+
+/**
+ * Splits a batch's output back into one result per command, in order. A read is `timedOut` only
+ * when it was the first of its group: a later one was killed before its own deadline had run,
+ * and one never begun had no time at all. Both come back `undefined`, for the caller to read
+ * again alone, under a deadline of their own.
+ */
+export function parseBatch(batch: Batch, stdout: string, stderr: string): (BatchResult | undefined)[] {
+  const out = splitStream(stdout, batch, true);
+  const err = splitStream(stderr, batch, false);
+  const ended = Math.min(out.groupsEnded, err.groupsEnded);
+  if (ended < batch.groups.length) {
+    const done = batch.groups.slice(0, ended).reduce((n, g) => n + g.reads.length, 0);
+    throw new Error(`read batch output ended early (${done} of ${batch.count} results)`);
   }
-  const results: BatchResult[] = new Array(count);
-  let pos = second + head.length;
-  for (let i = 0; i < count; i++) {
-    const o = sizes.get(`${i}.o`);
-    const e = sizes.get(`${i}.e`);
-    if (codes[i] === undefined || Number.isNaN(codes[i]) || o === undefined || e === undefined || pos + o + e > output.length) {
-      throw new Error(`read batch output ended early (${i} of ${count} results)`);
+  const firstOfGroup = new Set(batch.groups.map((g) => g.reads[0]));
+  return Array.from({ length: batch.count }, (_, i) => {
+    const o = out.reads.get(i);
+    if (!o) return undefined;
+    const killed = o.code === undefined;
+    if (killed && !firstOfGroup.has(i)) return undefined;
+    return { code: o.code ?? KILLED_CODE, stdout: o.text, stderr: err.reads.get(i)?.text ?? '', timedOut: killed };
+  });
+}
+
+/**
+ * One stream's pieces, after its start boundary: the text before each `r` boundary is that
+ * read's; the text before a group's `g` boundary, when the group was killed, is the output of the
+ * read that was running.
+ */
+function splitStream(text: string, batch: Batch, withCodes: boolean) {
+  const reads = new Map<number, { text: string; code?: number }>();
+  const start = `\n${batch.marker} s\n`;
+  const at = text.indexOf(start);
+  if (at < 0) return { reads, groupsEnded: 0 };
+  const boundary = new RegExp(`\\n${batch.marker} (?:r (\\d+)${withCodes ? ' (\\d+)' : ''}|g)\\n`, 'g');
+  let pos = at + start.length;
+  boundary.lastIndex = pos;
+  let groupsEnded = 0;
+  for (let m = boundary.exec(text); m; m = boundary.exec(text)) {
+    const piece = text.slice(pos, m.index);
+    pos = m.index + m[0].length;
+    if (m[1] !== undefined) {
+      reads.set(Number(m[1]), { text: piece, code: withCodes ? Number(m[2]) : 0 });
+      continue;
     }
-    const stderr = output.subarray(pos + o, pos + o + e).toString();
-    results[i] = {
-      code: codes[i],
-      stdout: output.subarray(pos, pos + o).toString(),
-      stderr,
-      timedOut: tokens[i] === 'k',
-    };
-    pos += o + e;
+    const group = batch.groups[groupsEnded++];
+    const running = group?.reads.find((i) => !reads.has(i));
+    if (running !== undefined) reads.set(running, { text: piece });
   }
-  return results;
+  return { reads, groupsEnded };
 }
 
 /** Whether a single command run under `withRemoteDeadline` was killed by the host at its deadline. */

@@ -5,8 +5,6 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
-  /** The raw bytes of stdout, where byte offsets matter (batched reads). */
-  stdoutBytes?: Buffer;
 }
 
 /** A command's standard input: text, bytes, or a stream (a large file, never whole in memory). */

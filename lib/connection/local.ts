@@ -20,7 +20,7 @@ export class LocalConnection implements Connection {
     const r = await p;
     clearTimeout(timer);
     if (timedOut) throw new TimeoutError(`command timed out after ${Math.round(options.timeoutMs! / 1000)}s`);
-    return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr, stdoutBytes: Buffer.from(r.stdout) };
+    return { code: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr };
   }
 
   async close(): Promise<void> {}

@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Type } from '@sinclair/typebox';
@@ -27,6 +30,22 @@ test('a task that acts tells the run so before it acts (a task given up at its d
   const r = await executeTask(acting({}), session, false);
   assert.is(r.status, 'changed');
   assert.equal(events, ['act', 'apply', 'act']);
+});
+
+test('a batched read that did not get its whole deadline (one before it in its group took part of the time) is read again alone', async () => {
+  const conn = new FakeConnection('a', true);
+  const session = new HostSession(host, conn);
+  const flag = join(mkdtempSync(join(tmpdir(), 'keel-session-')), 'flag');
+  // In the batch the second read hangs (and is killed with its group at 1 s); read again, it answers.
+  const second = `if [ -e ${flag} ]; then echo answered; else touch ${flag}; sleep 30; fi`;
+  session.prefetch([
+    { command: 'sleep 0.6', timeoutSeconds: 1 },
+    { command: second, timeoutSeconds: 1 },
+  ]);
+  const r = await session.read(second, 1);
+  assert.equal({ code: r.code, stdout: r.stdout, timedOut: r.timedOut }, { code: 0, stdout: 'answered\n', timedOut: false });
+  assert.is(conn.commands.length, 2, 'the batch, then the read alone');
+  assert.is(conn.commands[1].command, second);
 });
 
 test.run();

@@ -1,114 +1,140 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { batchScript, parseBatch } from '../../lib/probe-batch';
+import { batchScript, batchSeconds, parseBatch, type Batch } from '../../lib/probe-batch';
 
 const entries = (commands: string[], timeoutSeconds = 30) => commands.map((command) => ({ command, timeoutSeconds }));
 
-function runBatch(commands: string[], timeoutSeconds = 30) {
-  const { script, marker } = batchScript(entries(commands, timeoutSeconds));
-  const p = spawnSync('sh', ['-c', script]);
-  return parseBatch(p.stdout, marker, commands.length);
+function run(batch: Batch, options: { timeout?: number; before?: string } = {}) {
+  const p = spawnSync('sh', ['-c', (options.before ?? '') + batch.script], { timeout: options.timeout });
+  return parseBatch(batch, p.stdout.toString(), p.stderr.toString());
+}
+
+const runBatch = (commands: string[], timeoutSeconds = 30) => run(batchScript(entries(commands, timeoutSeconds)));
+
+/** Gone, or a zombie waiting for init to reap it: either way no longer running. */
+function stopped(pid: number): boolean {
+  const state = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
+  return state === 'gone' || state === 'Z';
 }
 
 test('many reads in one shell come back as separate results with their own exit codes', () => {
-  const rs = runBatch(['echo one', 'echo two >&2; exit 3', 'printf "no newline"', 'true']);
+  const rs = runBatch(['echo one', 'echo two >&2; exit 3', 'printf "no newline"', 'true', 'cd /; exit 4', 'pwd >/dev/null; echo still here']);
   assert.equal(rs[0], { code: 0, stdout: 'one\n', stderr: '', timedOut: false });
   assert.equal(rs[1], { code: 3, stdout: '', stderr: 'two\n', timedOut: false });
   assert.equal(rs[2], { code: 0, stdout: 'no newline', stderr: '', timedOut: false });
   assert.equal(rs[3], { code: 0, stdout: '', stderr: '', timedOut: false });
+  assert.equal(rs[4], { code: 4, stdout: '', stderr: '', timedOut: false }, 'a read that exits ends only itself');
+  assert.equal(rs[5], { code: 0, stdout: 'still here\n', stderr: '', timedOut: false });
 });
 
-test("a read whose output holds the batch's own random marker, header lines or multibyte text cannot confuse the split", () => {
-  // The script is written to a file before it runs, so the first read can print the very marker
-  // this batch uses (it is random: no read can know it otherwise).
-  const file = join(mkdtempSync(join(tmpdir(), 'keel-batch-')), 'batch.sh');
-  const commands = [`grep -o 'keel-[0-9a-f]\\{16\\}' ${file} | head -n1; echo '0 0 '; echo '5 0.o'; printf 'zz ✓ ü\\n'`, 'echo after'];
-  const { script, marker } = batchScript(entries(commands));
-  writeFileSync(file, script);
-  const p = spawnSync('sh', [file]);
-  const rs = parseBatch(p.stdout, marker, commands.length);
-  assert.is(rs[0].stdout, `${marker}\n0 0 \n5 0.o\nzz ✓ ü\n`);
-  assert.is(rs[1].stdout, 'after\n');
-  assert.is(rs[1].code, 0);
+test("a read whose output holds the batch's own script (a ps of the host), boundary-like lines or multibyte text cannot confuse the split", () => {
+  // The read prints its parent's command line: the group's script, with every marker of the batch in it.
+  const commands = [`tr '\\0' '\\n' </proc/$PPID/cmdline; printf '\\n0\\n r 1 0\\nzz ✓ ü\\n'; echo err >&2`, 'echo after; printf "no newline" >&2'];
+  const batch = batchScript(entries(commands));
+  const rs = run(batch);
+  assert.ok(rs[0]!.stdout.includes(`${batch.marker} r 1`), 'the read printed the markers');
+  assert.ok(rs[0]!.stdout.endsWith('\n0\n r 1 0\nzz ✓ ü\n'));
+  assert.is(rs[0]!.stderr, 'err\n');
+  assert.equal(rs[1], { code: 0, stdout: 'after\n', stderr: 'no newline', timedOut: false });
 });
 
-test('reads run concurrently: the first waits for a file that only the second creates', () => {
-  const flag = join(mkdtempSync(join(tmpdir(), 'keel-batch-')), 'flag');
-  const rs = runBatch([
-    `i=0; while [ ! -e ${flag} ]; do i=$((i+1)); [ $i -gt 50 ] && exit 1; sleep 0.1; done; echo saw it`,
-    `sleep 0.2; touch ${flag}`,
-  ]);
-  assert.equal(rs[0], { code: 0, stdout: 'saw it\n', stderr: '', timedOut: false });
+test("what the login shell prints before the batch (a .bashrc), on either stream, is not taken for a read's output", () => {
+  const batch = batchScript(entries(['echo one; echo oops >&2']));
+  const rs = run(batch, { before: "echo welcome; printf 'no newline'; echo warning >&2; printf 'half' >&2\n" });
+  assert.equal(rs, [{ code: 0, stdout: 'one\n', stderr: 'oops\n', timedOut: false }]);
 });
 
-test('a read past its deadline is killed with its children and marked timed out; the others are not held up', () => {
+test('a batch starts the reads, a subshell per read and a timeout and a shell per deadline, no other process', () => {
+  // In a new PID namespace the last PID handed out is the number of processes started. Three
+  // reads that start nothing themselves (builtins) at two deadlines, then the counting `cat`:
+  // sh, 3 subshells, 2 × (timeout, shell), cat = 9. (Reads run concurrently into temporary files
+  // took 15: mktemp, wc, cat, rm and a background job per read besides.)
+  const batch = batchScript([...entries([':', ':'], 30), ...entries([':'], 5)]);
+  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${batch.script}cat /proc/sys/kernel/ns_last_pid >&2`]);
+  assert.is(p.status, 0, p.stderr.toString());
+  const count = Number(p.stderr.toString().trim().split('\n').pop());
+  assert.is(count, 9, `processes started: ${count}`);
+  assert.is(batch.script.match(/^\$\{k:\+timeout -s KILL \d+\} sh -c /gm)?.length, 2, 'one timeout per distinct deadline, not one per read');
+});
+
+test('a read past its deadline is killed and marked timed out; reads at other deadlines are not held up', () => {
   const started = Date.now();
-  const { script, marker } = batchScript([
-    { command: 'sleep 600', timeoutSeconds: 1 },
-    { command: 'echo quick', timeoutSeconds: 30 },
-    { command: 'exit 137', timeoutSeconds: 30 },
-  ]);
-  const p = spawnSync('sh', ['-c', script]);
-  const rs = parseBatch(p.stdout, marker, 3);
+  const rs = run(
+    batchScript([
+      { command: 'sleep 600', timeoutSeconds: 1 },
+      { command: 'echo quick', timeoutSeconds: 30 },
+      { command: 'exit 137', timeoutSeconds: 30 },
+    ]),
+  );
   const elapsed = Date.now() - started;
-  assert.is(rs[0].timedOut, true);
-  assert.is(rs[0].code, 137);
-  assert.is(rs[1].stdout, 'quick\n');
-  assert.is(rs[2].timedOut, false, 'a command that exits 137 by itself was not killed');
+  assert.is(rs[0]!.timedOut, true);
+  assert.is(rs[0]!.code, 137);
+  assert.is(rs[1]!.stdout, 'quick\n');
+  assert.equal(rs[2], { code: 137, stdout: '', stderr: '', timedOut: false }, 'a command that exits 137 by itself was not killed');
   assert.ok(elapsed < 10_000, `the batch took ${elapsed} ms`);
 });
 
-test("a killed read's own children die with it; a quick read sharing its deadline keeps its result", () => {
+test("a killed read's own children die with it, and it keeps what it printed; a read of its group not begun is left to be read again", () => {
   const pidFile = join(mkdtempSync(join(tmpdir(), 'keel-batch-')), 'child.pid');
-  const { script, marker } = batchScript([
-    { command: `sleep 600 & echo $! >${pidFile}; wait`, timeoutSeconds: 1 },
-    { command: 'echo fast', timeoutSeconds: 1 },
+  const batch = batchScript([
+    { command: `echo partial; echo warn >&2; sleep 600 & echo $! >${pidFile}; wait`, timeoutSeconds: 1 },
+    { command: 'echo never', timeoutSeconds: 1 },
+    { command: 'echo later group', timeoutSeconds: 2 },
   ]);
   // A child left running would hold the batch's output open: the bound makes that a failure, not a hang.
-  const rs = parseBatch(spawnSync('sh', ['-c', script], { timeout: 20_000 }).stdout, marker, 2);
-  assert.is(rs[0].timedOut, true);
-  assert.equal(rs[1], { code: 0, stdout: 'fast\n', stderr: '', timedOut: false });
+  const rs = run(batch, { timeout: 20_000 });
+  assert.equal(rs[0], { code: 137, stdout: 'partial\n', stderr: 'warn\n', timedOut: true });
+  assert.is(rs[1], undefined, 'never began: its own deadline has not run');
+  assert.equal(rs[2], { code: 0, stdout: 'later group\n', stderr: '', timedOut: false });
+  assert.is(batchSeconds(batch), 3, 'groups run one after another: the batch may take the sum of their deadlines');
   const child = Number(readFileSync(pidFile, 'utf8'));
   assert.ok(child > 0);
-  // Gone, or a zombie waiting for init to reap it: either way no longer running.
-  const state = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
-  assert.ok(state === 'gone' || state === 'Z', `the read's child ${child} outlived its deadline (state ${state})`);
+  assert.ok(stopped(child), `the read's child ${child} outlived its deadline`);
 });
 
-test('a read that does not parse fails alone; reads sharing a deadline share one timeout process', () => {
+test('a read killed after another of its group took part of their time is not timed out: it is left to be read again, under its own deadline', () => {
+  const rs = run(
+    batchScript([
+      { command: 'sleep 0.6; echo slow', timeoutSeconds: 1 },
+      { command: 'echo started; sleep 600', timeoutSeconds: 1 },
+    ]),
+    { timeout: 20_000 },
+  );
+  assert.equal(rs[0], { code: 0, stdout: 'slow\n', stderr: '', timedOut: false });
+  assert.is(rs[1], undefined, 'had ~0.4 s of its 1 s');
+});
+
+test("each read's stderr boundary comes before its stdout boundary: a read killed between the two is reported killed, with all its output", () => {
+  const batch = batchScript(entries(['echo a; echo e >&2', 'echo b'], 5));
+  // One stream for both: the order the script writes them in.
+  const merged = spawnSync('sh', ['-c', `exec 2>&1\n${batch.script}`]).stdout.toString();
+  const errAt = merged.indexOf(`\n${batch.marker} r 0\n`);
+  const outAt = merged.indexOf(`\n${batch.marker} r 0 0\n`);
+  assert.ok(errAt >= 0 && outAt > errAt, `stderr's boundary at ${errAt}, stdout's at ${outAt}`);
+  // What a kill between them leaves: stderr with read 0's boundary, stdout without it, then `g`.
+  const m = batch.marker;
+  const rs = parseBatch(batch, `\n${m} s\na\n\n${m} g\n`, `\n${m} s\ne\n\n${m} r 0\n\n${m} g\n`);
+  assert.equal(rs, [{ code: 137, stdout: 'a\n', stderr: 'e\n', timedOut: true }, undefined]);
+});
+
+test('a read that does not parse fails alone', () => {
   const rs = runBatch(['if then (', 'echo fine']);
-  assert.ok(rs[0].code !== 0 && !rs[0].timedOut, `code ${rs[0].code}`);
+  assert.ok(rs[0]!.code !== 0 && !rs[0]!.timedOut, `code ${rs[0]!.code}`);
   assert.equal(rs[1], { code: 0, stdout: 'fine\n', stderr: '', timedOut: false });
-  const { script } = batchScript([...entries(['true', 'true', 'true'], 30), ...entries(['true'], 5)]);
-  assert.is(script.match(/^\$\{k:\+timeout -s KILL \d+\} sh -c /gm)?.length, 2, 'one timeout per distinct deadline, not one per read');
-});
-
-test("what the login shell prints before the batch (a .bashrc) is not taken for a read's output", () => {
-  const { script, marker } = batchScript(entries(['echo one']));
-  const p = spawnSync('sh', ['-c', `echo welcome; printf 'no newline'; ${script}`]);
-  assert.equal(parseBatch(p.stdout, marker, 1), [{ code: 0, stdout: 'one\n', stderr: '', timedOut: false }]);
-});
-
-test('a batch starts the reads, two subshells per read, a timeout and a shell per deadline, mktemp, wc, cat and rm: no other process', () => {
-  // In a new PID namespace the last PID handed out counts the processes. Three reads that start
-  // nothing themselves (builtins) at two deadlines, then the counting `cat`: sh, mktemp,
-  // 2 × (timeout, shell), 3 × (background job, subshell), wc, cat, rm, cat = 15 (17 when each
-  // group went through a shell function, a background subshell of its own).
-  const { script } = batchScript([...entries([':', ':'], 30), ...entries([':'], 5)]);
-  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${script}cat /proc/sys/kernel/ns_last_pid >&2`]);
-  assert.is(p.status, 0, p.stderr.toString());
-  assert.is(Number(p.stderr.toString().trim().split('\n').pop()), 15);
 });
 
 test('output cut short is an error, never a wrong result', () => {
-  const { script, marker } = batchScript(entries(['echo a', 'echo b']));
-  const full = spawnSync('sh', ['-c', script]).stdout;
-  assert.throws(() => parseBatch(full.subarray(0, full.length - 2), marker, 2), /ended early \(1 of 2 results\)/);
-  assert.throws(() => parseBatch(Buffer.from('nothing'), marker, 2), /ended early \(0 of 2 results\)/);
+  const batch = batchScript([...entries(['echo a'], 30), ...entries(['echo b'], 5)]);
+  const p = spawnSync('sh', ['-c', batch.script]);
+  const [out, err] = [p.stdout.toString(), p.stderr.toString()];
+  assert.throws(() => parseBatch(batch, out.slice(0, -2), err), /ended early \(1 of 2 results\)/);
+  assert.throws(() => parseBatch(batch, out, err.slice(0, -2)), /ended early \(1 of 2 results\)/);
+  assert.throws(() => parseBatch(batch, 'nothing', ''), /ended early \(0 of 2 results\)/);
+  assert.throws(() => parseBatch(batch, out.replace(`\n${batch.marker} s\n`, ''), err), /ended early \(0 of 2 results\)/, 'no start boundary');
 });
 
 test.run();

@@ -26,10 +26,16 @@ export function paramsHash(module: string, name: string, params: unknown): strin
   return sha256(stableJson({ module, name, params }));
 }
 
-/** One fact read: the command and its raw result (exit code, stdout, stderr), or the fact's own fingerprint of it. */
-export function factHash(command: string, result: Pick<ExecResult, 'code' | 'stdout' | 'stderr'>, fingerprint?: string): string {
+/**
+ * One fact read: the command and its raw result (exit code, stdout, stderr), or the fact's own
+ * fingerprint of it. Output that is not UTF-8 (a small binary file's content) is hashed by its
+ * bytes as well: two different invalid bytes decode to the same replacement character.
+ */
+export function factHash(command: string, result: Pick<ExecResult, 'code' | 'stdout' | 'stderr' | 'stdoutBytes'>, fingerprint?: string): string {
   if (fingerprint !== undefined) return sha256(stableJson({ command, fingerprint }));
-  return sha256(stableJson({ command, code: result.code, stdout: result.stdout, stderr: result.stderr }));
+  const bytes = result.stdoutBytes;
+  const exact = bytes && !Buffer.from(result.stdout).equals(bytes) ? bytes.toString('base64') : undefined;
+  return sha256(stableJson({ command, code: result.code, stdout: result.stdout, stderr: result.stderr, stdoutBytes: exact }));
 }
 
 /**

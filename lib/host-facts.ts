@@ -8,9 +8,10 @@ import type { HostFacts, InitSystem, InterfaceAddress } from './types';
  * every run.
  */
 export const FACTS_SCRIPT = [
-  '{ read -r h </proc/sys/kernel/hostname && echo "$h"; } 2>/dev/null || hostname 2>/dev/null || cat /etc/hostname',
+  // Variables named keel_*: in a read batch this runs in the batch's own shell (sharesShell).
+  '{ read -r keel_h </proc/sys/kernel/hostname && echo "$keel_h"; } 2>/dev/null || hostname 2>/dev/null || cat /etc/hostname',
   'echo @@keel-facts@@',
-  'while IFS= read -r l || [ -n "$l" ]; do printf \'%s\\n\' "$l"; done 2>/dev/null </etc/os-release',
+  'while IFS= read -r keel_l || [ -n "$keel_l" ]; do printf \'%s\\n\' "$keel_l"; done 2>/dev/null </etc/os-release',
   'echo @@keel-facts@@',
   'if [ -d /run/systemd/system ]; then echo systemd; elif [ -d /etc/init.d ]; then echo sysvinit; else echo unknown; fi',
   'echo @@keel-facts@@',

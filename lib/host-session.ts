@@ -44,7 +44,8 @@ export class HostSession {
    */
   gatherFacts(early: readonly BatchEntry[] = []): Promise<HostFacts> {
     if (!this.hostFacts) {
-      const facts = { command: FACTS_SCRIPT, timeoutSeconds: FACTS_TIMEOUT_SECONDS };
+      // The facts script only reads and prints (its variables named keel_*): no subshell of its own.
+      const facts = { command: FACTS_SCRIPT, timeoutSeconds: FACTS_TIMEOUT_SECONDS, sharesShell: true };
       this.prefetch([facts, ...early]);
       // Not a task's read: kept as the host facts, not in the cache of reads.
       const batched = this.reads.get(FACTS_SCRIPT);
@@ -96,17 +97,17 @@ export class HostSession {
 
   /** Reads every command not yet read in one round trip, each under its own deadline. */
   prefetch(entries: readonly BatchEntry[]): void {
-    const wanted = new Map<string, number>();
-    for (const e of entries) if (!this.reads.has(e.command) && !wanted.has(e.command)) wanted.set(e.command, e.timeoutSeconds);
+    const wanted = new Map<string, BatchEntry>();
+    for (const e of entries) if (!this.reads.has(e.command) && !wanted.has(e.command)) wanted.set(e.command, e);
     if (wanted.size < 2) return;
-    const list = [...wanted].map(([command, timeoutSeconds]) => ({ command, timeoutSeconds }));
+    const list = [...wanted.values()];
     const plan = batchScript(list);
     // The batch kills its own reads at their deadlines: no `timeout` around it on the host. Its
     // groups run one after another, so it may take the sum of their deadlines.
     const deadline = Date.now() + batchSeconds(plan) * 1000 + BATCH_SLACK_MS;
     const batch = this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
       if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
-      return parseBatch(plan, r.stdout, r.stderr);
+      return parseBatch(plan, r.stdoutBytes ?? r.stdout, r.stderr);
     });
     list.forEach((e, i) =>
       this.remember(

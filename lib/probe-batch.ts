@@ -6,6 +6,8 @@ import type { ExecResult } from './types';
 export interface BatchEntry {
   command: string;
   timeoutSeconds: number;
+  /** Runs in the batch's shell, not a subshell: the command says it leaves the shell as it was (Fact.sharesShell). */
+  sharesShell?: boolean;
 }
 
 /** A batched command's result; `timedOut` when the host killed it at its deadline. */
@@ -30,8 +32,9 @@ const KILLED = /^timeout: sending signal KILL to command/m;
 /**
  * Many read-only commands in one round trip, run one after another in one shell, the way a
  * person would type them: the host starts the reads' own processes, a subshell per read (`eval`,
- * so a read that says `exit` or `cd` ends or moves only itself) and a `timeout` and a shell per
- * distinct deadline, nothing else. (Process creation is what a read batch costs a host: running
+ * so a read that says `exit` or `cd` ends or moves only itself; none for a read that declares it
+ * leaves the shell as it found it, `sharesShell`) and a `timeout` and a shell per distinct
+ * deadline, nothing else. (Process creation is what a read batch costs a host: running
  * reads concurrently, each into a temporary file, took 15 processes where this takes 9, and on a
  * small or virtualised host more time, not less.) Reads sharing a deadline run under one
  * `timeout -s KILL`, which kills the whole process group when the time is up.
@@ -39,7 +42,7 @@ const KILLED = /^timeout: sending signal KILL to command/m;
  * The script first prints a start boundary (whatever the login shell printed before it, a
  * .bashrc's greeting, is dropped); after each read, on stderr and then on stdout, a newline and a
  * random marker with the read's index (on stdout with its exit code); after each group, the
- * marker alone. No output can forge a boundary: the marker is random, and each boundary's leading
+ * marker and `g` (on stdout with the group's exit status: 137 when it was killed at its deadline). No output can forge a boundary: the marker is random, and each boundary's leading
  * newline is the script's own, so every read's output comes back byte for byte.
  */
 export function batchScript(entries: readonly BatchEntry[]): Batch {
@@ -63,14 +66,20 @@ export function batchScript(entries: readonly BatchEntry[]): Batch {
     // stderr's boundary first: a read killed between the two is one whose stdout has no boundary,
     // and is reported killed with all of its output.
     const body = reads.map(
-      (i) => `(eval ${quote(entries[i].command)}) </dev/null; c=$?; printf '\\n${marker} r ${i}\\n' >&2; printf '\\n${marker} r ${i} %s\\n' $c`,
+      (i) => `${evalIn(entries[i])} </dev/null; c=$?; printf '\\n${marker} r ${i}\\n' >&2; printf '\\n${marker} r ${i} %s\\n' $c`,
     );
     // The shell's own "Killed", for a group it saw die, goes where the command's stderr went while
-    // it ran: /dev/null. The group takes the batch's stderr back from fd 3 before any read runs.
+    // it ran: /dev/null (dash; bash prints it itself, into the batch's stderr). The group takes the
+    // batch's stderr back from fd 3 before any read runs.
     lines.push(`\${k:+timeout -s KILL ${seconds}} sh -c ${quote(['exec 2>&3 3>&-', ...body].join('\n'))} 3>&2 2>/dev/null`);
-    lines.push(both('g'));
+    lines.push(`c=$?; printf '\\n${marker} g\\n' >&2; printf '\\n${marker} g %s\\n' $c`);
   }
   return { script: lines.join('\n') + '\n', marker, groups, count: entries.length };
+}
+
+/** A read in a subshell of its own, or in the batch's shell when it leaves that shell as it was. */
+function evalIn(entry: BatchEntry): string {
+  return entry.sharesShell ? `{ eval ${quote(entry.command)}; }` : `(eval ${quote(entry.command)})`;
 }
 
 /** The longest a batch may take on the host: its groups run one after another. */
@@ -80,12 +89,15 @@ export function batchSeconds(batch: Batch): number {
 
 /**
  * Splits a batch's output back into one result per command, in order. A read is `timedOut` only
- * when it was the first of its group: a later one was killed before its own deadline had run,
- * and one never begun had no time at all. Both come back `undefined`, for the caller to read
- * again alone, under a deadline of their own.
+ * when its group was killed (exit 137) and it was the group's first: a later one was killed
+ * before its own deadline had run, and one never begun had no time at all. Both come back
+ * `undefined`, for the caller to read again alone, under a deadline of their own. A read that
+ * ended its group's shell some other way (a `sharesShell` read that said `exit`) reports that
+ * status as its own exit code.
  */
-export function parseBatch(batch: Batch, stdout: string, stderr: string): (BatchResult | undefined)[] {
-  const out = splitStream(stdout, batch, true);
+export function parseBatch(batch: Batch, stdout: Buffer | string, stderr: string): (BatchResult | undefined)[] {
+  // Split as latin1, one character per byte, so each read's stdout keeps its exact bytes.
+  const out = splitStream(typeof stdout === 'string' ? Buffer.from(stdout).toString('latin1') : stdout.toString('latin1'), batch, true);
   const err = splitStream(stderr, batch, false);
   const ended = Math.min(out.groupsEnded, err.groupsEnded);
   if (ended < batch.groups.length) {
@@ -97,22 +109,24 @@ export function parseBatch(batch: Batch, stdout: string, stderr: string): (Batch
     const o = out.reads.get(i);
     if (!o) return undefined;
     const killed = o.code === undefined;
+    // A group killed at its deadline: the read running then has no exit code of its own.
     if (killed && !firstOfGroup.has(i)) return undefined;
-    return { code: o.code ?? KILLED_CODE, stdout: o.text, stderr: err.reads.get(i)?.text ?? '', timedOut: killed };
+    const bytes = Buffer.from(o.text, 'latin1');
+    return { code: o.code ?? KILLED_CODE, stdout: bytes.toString(), stdoutBytes: bytes, stderr: err.reads.get(i)?.text ?? '', timedOut: killed };
   });
 }
 
 /**
  * One stream's pieces, after its start boundary: the text before each `r` boundary is that
- * read's; the text before a group's `g` boundary, when the group was killed, is the output of the
- * read that was running.
+ * read's; the text before a group's `g` boundary, when the group ended early, is the output of
+ * the read that was running (its exit code the group's status, unless the group was killed).
  */
 function splitStream(text: string, batch: Batch, withCodes: boolean) {
   const reads = new Map<number, { text: string; code?: number }>();
   const start = `\n${batch.marker} s\n`;
   const at = text.indexOf(start);
   if (at < 0) return { reads, groupsEnded: 0 };
-  const boundary = new RegExp(`\\n${batch.marker} (?:r (\\d+)${withCodes ? ' (\\d+)' : ''}|g)\\n`, 'g');
+  const boundary = new RegExp(`\\n${batch.marker} (?:r (\\d+)${withCodes ? ' (\\d+)' : ''}|g${withCodes ? ' (\\d+)' : ''})\\n`, 'g');
   let pos = at + start.length;
   boundary.lastIndex = pos;
   let groupsEnded = 0;
@@ -125,7 +139,8 @@ function splitStream(text: string, batch: Batch, withCodes: boolean) {
     }
     const group = batch.groups[groupsEnded++];
     const running = group?.reads.find((i) => !reads.has(i));
-    if (running !== undefined) reads.set(running, { text: piece });
+    const status = withCodes ? Number(m[3]) : KILLED_CODE;
+    if (running !== undefined) reads.set(running, { text: piece, code: status === KILLED_CODE ? undefined : status });
   }
   return { reads, groupsEnded };
 }

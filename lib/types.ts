@@ -5,6 +5,8 @@ export interface ExecResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** stdout's bytes as the host sent them, where a reader needs them (a file's content, hashed). */
+  stdoutBytes?: Buffer;
 }
 
 /** A command's standard input: text, bytes, or a stream (a large file, never whole in memory). */
@@ -83,6 +85,12 @@ export interface Fact<T> {
    * decide on (the CIB's status section and update counter) returns the rest here.
    */
   fingerprint?(result: ExecResult): string;
+  /**
+   * The command leaves the shell it runs in as it found it: no `exit`, `cd`, `set`, `exec` or
+   * trap, and it assigns only its own variables. A read batch then runs it in the batch's shell
+   * rather than a subshell of its own: one process fewer per read, on every host.
+   */
+  readonly sharesShell?: boolean;
 }
 
 /** One difference between what is and what is wanted, stated for a person. */

@@ -204,10 +204,12 @@ export class SshConnection implements Connection {
             setImmediate(() => reject(this.lost ?? new UnreachableError(t.name, 'connection lost: the channel closed without an exit status')));
             return;
           }
+          const stdout = Buffer.concat(out);
           resolve({
             code: code ?? (signal ? 128 : 255),
-            stdout: Buffer.concat(out).toString(),
+            stdout: stdout.toString(),
             stderr: Buffer.concat(errOut).toString(),
+            stdoutBytes: stdout,
           });
         });
         if (passwordLine !== undefined) stream.write(passwordLine);

@@ -38,7 +38,7 @@ export class FakeConnection implements Connection {
     }
     if (this.shell) {
       const p = spawnSync('sh', ['-c', command], { input: input ?? '' });
-      return { code: p.status ?? 1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+      return { code: p.status ?? 1, stdout: p.stdout.toString(), stderr: p.stderr.toString(), stdoutBytes: p.stdout };
     }
     return { code: 127, stdout: '', stderr: `fake: no answer for: ${command}` };
   }

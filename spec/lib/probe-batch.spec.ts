@@ -8,9 +8,15 @@ import { batchScript, batchSeconds, parseBatch, type Batch } from '../../lib/pro
 
 const entries = (commands: string[], timeoutSeconds = 30) => commands.map((command) => ({ command, timeoutSeconds }));
 
+/** Runs a batch in a real sh; each result without its stdout bytes (the text is compared; a test of its own checks the bytes). */
 function run(batch: Batch, options: { timeout?: number; before?: string } = {}) {
   const p = spawnSync('sh', ['-c', (options.before ?? '') + batch.script], { timeout: options.timeout });
-  return parseBatch(batch, p.stdout.toString(), p.stderr.toString());
+  return parseBatch(batch, p.stdout, p.stderr.toString()).map((r) => {
+    if (!r) return r;
+    const { stdoutBytes, ...rest } = r;
+    assert.is(stdoutBytes?.toString(), r.stdout);
+    return rest;
+  });
 }
 
 const runBatch = (commands: string[], timeoutSeconds = 30) => run(batchScript(entries(commands, timeoutSeconds)));
@@ -59,6 +65,34 @@ test('a batch starts the reads, a subshell per read and a timeout and a shell pe
   const count = Number(p.stderr.toString().trim().split('\n').pop());
   assert.is(count, 9, `processes started: ${count}`);
   assert.is(batch.script.match(/^\$\{k:\+timeout -s KILL \d+\} sh -c /gm)?.length, 2, 'one timeout per distinct deadline, not one per read');
+});
+
+test("a read that declares it leaves the shell as it was (Fact.sharesShell) runs without a subshell of its own: its exit code and output stay its own (its variables persist, hence facts name theirs keel_*)", () => {
+  const shared = [
+    { command: 'keel_x=1; echo shared', timeoutSeconds: 30, sharesShell: true },
+    { command: 'echo "[${keel_x:-}]"; false', timeoutSeconds: 30, sharesShell: true },
+    { command: 'echo after', timeoutSeconds: 30 },
+  ];
+  const rs = run(batchScript(shared));
+  assert.equal(rs[0], { code: 0, stdout: 'shared\n', stderr: '', timedOut: false });
+  assert.is(rs[1]!.code, 1, "a shared read's own exit code");
+  assert.is(rs[1]!.stdout, '[1]\n', 'the same shell: the first read\'s variable is still set');
+  assert.equal(rs[2], { code: 0, stdout: 'after\n', stderr: '', timedOut: false });
+  // sh, one subshell (the third read's), timeout, shell, the counting cat = 5.
+  const batch = batchScript(shared.map((e) => ({ ...e, command: ':' })));
+  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${batch.script}cat /proc/sys/kernel/ns_last_pid >&2`]);
+  assert.is(Number(p.stderr.toString().trim().split('\n').pop()), 5, p.stderr.toString());
+});
+
+test('a shared read that ends the shell after all (`exit`) reports that exit code, not a timeout; the reads after it are read again', () => {
+  const rs = run(
+    batchScript([
+      { command: 'echo bye; exit 3', timeoutSeconds: 30, sharesShell: true },
+      { command: 'echo never', timeoutSeconds: 30 },
+    ]),
+  );
+  assert.equal(rs[0], { code: 3, stdout: 'bye\n', stderr: '', timedOut: false });
+  assert.is(rs[1], undefined);
 });
 
 test('a read past its deadline is killed and marked timed out; reads at other deadlines are not held up', () => {
@@ -117,8 +151,16 @@ test("each read's stderr boundary comes before its stdout boundary: a read kille
   assert.ok(errAt >= 0 && outAt > errAt, `stderr's boundary at ${errAt}, stdout's at ${outAt}`);
   // What a kill between them leaves: stderr with read 0's boundary, stdout without it, then `g`.
   const m = batch.marker;
-  const rs = parseBatch(batch, `\n${m} s\na\n\n${m} g\n`, `\n${m} s\ne\n\n${m} r 0\n\n${m} g\n`);
-  assert.equal(rs, [{ code: 137, stdout: 'a\n', stderr: 'e\n', timedOut: true }, undefined]);
+  const rs = parseBatch(batch, `\n${m} s\na\n\n${m} g 137\n`, `\n${m} s\ne\n\n${m} r 0\n\n${m} g\n`);
+  assert.equal(rs, [{ code: 137, stdout: 'a\n', stdoutBytes: Buffer.from('a\n'), stderr: 'e\n', timedOut: true }, undefined]);
+});
+
+test("each read's stdout comes back as the exact bytes it wrote, text or not", () => {
+  const batch = batchScript(entries(["printf '\\000\\377\\376\\200\\n'", "printf 'ü\\n'"]));
+  const p = spawnSync('sh', ['-c', batch.script]);
+  const rs = parseBatch(batch, p.stdout, p.stderr.toString());
+  assert.equal([...rs[0]!.stdoutBytes!], [0x00, 0xff, 0xfe, 0x80, 0x0a]);
+  assert.is(rs[1]!.stdout, 'ü\n');
 });
 
 test('a read that does not parse fails alone', () => {

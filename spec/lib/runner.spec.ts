@@ -213,7 +213,7 @@ test('once a host is changing, probes are read a few tasks ahead, not all remain
   const { report } = await run([play], s);
   assert.is(report.recap.a.changed, 12);
   const batches = s.conns.get('a')!.commands.map((c) => c.command).filter((c) => isBatch(c));
-  const sizes = batches.map((b) => b.match(/^\(eval /gm)?.length ?? 0);
+  const sizes = batches.map((b) => b.match(/^(?:\(eval|\{ eval) /gm)?.length ?? 0);
   assert.is(sizes[0], 13, "the first batch: the host facts and all 12 tasks' facts");
   assert.ok(sizes.slice(1).every((n) => n <= 4), `later batches: ${sizes.join(' ')}`);
 });

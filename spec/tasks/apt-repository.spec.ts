@@ -21,7 +21,8 @@ const MIRROR = {
   components: ['main', 'contrib'],
 };
 /** fileFact's output for a file with this content (mode 644, root), as its command prints it. */
-const fileOut = (content: string, withContent = true) => `644 root root\n${hex(content)}\n${withContent ? content : ''}`;
+const fileOut = (content: string, withContent = true) =>
+  `644 root root ${Buffer.byteLength(content)}\n${withContent ? `content\n${content}` : `${hex(content)}  -\n`}`;
 
 test('renders one deb822 stanza: Types, URIs, Suites, Components, Architectures, Signed-By naming the key file', () => {
   assert.is(

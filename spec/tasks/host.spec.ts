@@ -6,9 +6,8 @@ import { ValidationError } from '../../lib/errors';
 import { hostname } from '../../tasks/host';
 import { applyPlan, decideOn } from '../helpers/task-harness';
 
-/** What the file fact prints for /etc/hostname holding `text` (mode, owner, hash, content). */
-const hostnameFile = (text: string) =>
-  `644 root root\n${require('node:crypto').createHash('sha256').update(text).digest('hex')}\n${text}`;
+/** What the file fact prints for /etc/hostname holding `text` (mode, owner, group, size, then the content). */
+const hostnameFile = (text: string) => `644 root root ${Buffer.byteLength(text)}\ncontent\n${text}`;
 
 test('hostname: a host named otherwise in the kernel and in /etc/hostname gets both changes and both commands', async () => {
   const task = hostname({ name: 'node7' });

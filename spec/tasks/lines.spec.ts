@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -229,7 +229,7 @@ test('validate also guards state absent; the plan carries it, and apply hands it
   const task = lineInFile({ path, regexp: '^PermitRootLogin ', state: 'absent', validate: '/usr/sbin/sshd -t -f %s' });
   const content = 'PermitRootLogin yes\nUsePAM yes\n';
   const sha = createHash('sha256').update(content).digest('hex');
-  const d = decideOn(task, { file: `600 root root\n${sha}\n${content}` });
+  const d = decideOn(task, { file: `600 root root ${content.length}\ncontent\n${content}` });
   assert.equal(d.plan, {
     action: 'write',
     content: 'UsePAM yes\n',

@@ -1,5 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +20,8 @@ const recorded = (name: string): ExecResult => ({
   stdout: readFileSync(join(dir, `${name}.stdout`), 'utf8'),
   stderr: readFileSync(join(dir, `${name}.stderr`), 'utf8'),
 });
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-/** The file fact's output for a file holding `content` (mode, owner, group, hash, content). */
-const fileOut = (content: string, head = '644 root root') => `${head}\n${sha(content)}\n${content}`;
+/** The file fact's output for a file holding `content` (mode, owner, group, size, then the content). */
+const fileOut = (content: string, mode = '644') => `${mode} root root ${Buffer.byteLength(content)}\ncontent\n${content}`;
 const PATH = '/etc/sysctl.d/60-keel.conf';
 const task = sysctl({ name: '60-keel', settings: { 'net.ipv4.ip_forward': 1, 'net.ipv4.tcp_rmem': '4096 131072 33554432' } });
 const WANTED = 'net.ipv4.ip_forward = 1\nnet.ipv4.tcp_rmem = 4096 131072 33554432\n';
@@ -68,7 +66,7 @@ test('a hand-edited file is a content change with a diff; a wrong mode alone is 
   const edited = decideOn(task, { file: fileOut('net.ipv4.ip_forward = 0\n'), 'live net.ipv4.ip_forward': '1\n', 'live net.ipv4.tcp_rmem': recorded('tcp_rmem') });
   assert.equal(edited.changes.map((c) => c.field), [`${PATH} content`]);
   assert.match(edited.diff ?? '', '-net.ipv4.ip_forward = 0\n+net.ipv4.ip_forward = 1');
-  const mode = decideOn(task, { file: fileOut(WANTED, '664 root root'), 'live net.ipv4.ip_forward': '1\n', 'live net.ipv4.tcp_rmem': recorded('tcp_rmem') });
+  const mode = decideOn(task, { file: fileOut(WANTED, '664'), 'live net.ipv4.ip_forward': '1\n', 'live net.ipv4.tcp_rmem': recorded('tcp_rmem') });
   assert.equal(mode.changes, [{ field: `${PATH} mode`, from: '664', to: '644' }]);
   const { commands } = await applyPlan(task, mode.plan);
   assert.equal(commands.map((c) => c.command), [`set -e\nchmod 0644 ${PATH}`]);

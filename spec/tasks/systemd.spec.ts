@@ -22,8 +22,8 @@ const PATH = `/etc/systemd/system/${NAME}`;
 const UNIT = '[Unit]\nDescription=keel demo\n\n[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n';
 const UNIT_V2 = UNIT.replace('keel demo', 'keel demo v2');
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
-/** fileFact's output for a unit file with this content. */
-const file = (content: string, mode = '644') => `${mode} root root\n${hex(content)}\n${content}`;
+/** fileFact's output for a unit file with this content (its command sends the content; keel hashes it). */
+const file = (content: string, mode = '644') => `${mode} root root ${Buffer.byteLength(content)}\ncontent\n${content}`;
 const ABSENT = 'absent\n';
 
 const FRESH = { file: ABSENT, enabled: rec('is-enabled-not-found'), active: rec('is-active-not-found'), needsReload: rec('need-reload-no') };

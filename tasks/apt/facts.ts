@@ -39,6 +39,8 @@ export function dpkgStatusFact(packages: readonly string[]): Fact<Record<string,
   return {
     name: `dpkg status of ${packages.join(', ')}`,
     command: () => dpkgQueryCommand(packages),
+    // One command, nothing of the shell's changed: no subshell of its own in a read batch.
+    sharesShell: true,
     parse(r) {
       // Exit 1 with "no packages found matching" is normal; anything else (no dpkg-query) is not.
       if (r.code !== 0 && !(r.code === 1 && /no packages found matching/.test(r.stderr))) {
@@ -106,6 +108,8 @@ export function aptPolicyFact(packages: readonly string[]): Fact<Record<string, 
   return {
     name: `apt policy of ${packages.join(', ')}`,
     command: () => aptPolicyCommand(packages),
+    // One command, nothing of the shell's changed: no subshell of its own in a read batch.
+    sharesShell: true,
     parse(r) {
       if (r.code !== 0) throw new KeelError(`apt-cache policy failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
       return parseAptPolicy(r.stdout, packages);

@@ -8,5 +8,6 @@ export function commandResult(cmd: string): Fact<ExecResult> {
 
 /** Whether a path exists (any kind of file). */
 export function pathExists(path: string): Fact<boolean> {
-  return { name: `existence of ${path}`, command: () => sh`test -e ${path}`, parse: (r) => r.code === 0 };
+  // A builtin: in a read batch it runs in the batch's own shell and starts no process at all.
+  return { name: `existence of ${path}`, command: () => sh`test -e ${path}`, sharesShell: true, parse: (r) => r.code === 0 };
 }

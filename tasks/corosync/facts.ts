@@ -29,6 +29,8 @@ export function corosyncFact(path: string): Fact<CorosyncState> {
       sh`corosync -v 2>/dev/null; echo ${MARKER}; if [ -f ${path} ]; then stat -c %a -- ${path} && echo ${MARKER} && cat -- ${path}; ` +
       sh`elif [ -e ${path} ]; then echo notfile; echo ${MARKER}; elif [ -d ${parentDir(path)} ]; then echo absent; echo ${MARKER}; ` +
       sh`else echo noparent; echo ${MARKER}; fi`,
+    // Reads and prints only (no variable, cd or exit): no subshell of its own in a read batch.
+    sharesShell: true,
     parse(r) {
       if (r.code !== 0) throw new KeelError(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
       return parseCorosyncState(path, r.stdout);

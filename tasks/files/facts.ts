@@ -25,44 +25,65 @@ export function fileFact(path: string, withContent: boolean): Fact<FileState> {
   return {
     name: `file ${path}`,
     command: () => fileCommand(path, withContent),
+    // An if/elif that only reads (its one variable named keel_s): it needs no subshell in a read batch.
+    sharesShell: true,
     parse(r) {
       if (r.code !== 0) throw new KeelError(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
-      return parseFileState(path, r.stdout, withContent);
+      // The bytes as the host sent them: the hash of content read whole is taken here.
+      return parseFileState(path, r.stdoutBytes ?? r.stdout, withContent);
     },
   };
 }
 
 function fileCommand(path: string, withContent: boolean): string {
   const dir = parentDir(path);
-  // Few processes per file (a host runs one such probe per task; issue 13's fan-out): one stat
-  // for mode, owner, group and size, sha256sum, and cat only when the size is within
-  // MAX_READ_CONTENT. The hash is read on stdin: sha256sum escapes file names holding a backslash.
-  const content = withContent ? sh` && { [ "\${s##* }" -gt ${MAX_READ_CONTENT} ] || cat -- ${path}; }` : '';
-  return sh`if [ -f ${path} ]; then s=$(stat -c '%a %U %G %s' -- ${path}) && echo "$s" && sha256sum < ${path}`.concat(
-    content,
+  // Few processes per file (a host runs one such read per task; issue 13's fan-out): one stat for
+  // mode, owner, group and size, then either the content (`cat`, when asked and within
+  // MAX_READ_CONTENT: keel hashes the bytes itself) or the hash alone (`sha256sum`, on stdin: it
+  // escapes file names holding a backslash).
+  const body = withContent
+    ? sh`if [ "\${keel_s##* }" -gt ${MAX_READ_CONTENT} ]; then sha256sum < ${path}; else echo content && cat -- ${path}; fi`
+    : sh`sha256sum < ${path}`;
+  return sh`if [ -f ${path} ]; then keel_s=$(stat -c '%a %U %G %s' -- ${path}) && echo "$keel_s" && `.concat(
+    body,
     sh`; elif [ -e ${path} ]; then echo notfile; elif [ -d ${dir} ]; then echo absent; else echo noparent; fi`,
   );
 }
 
-export function parseFileState(path: string, stdout: string, withContent: boolean): FileState {
-  const first = stdout.indexOf('\n');
-  const head = (first < 0 ? stdout : stdout.slice(0, first)).trim();
+/**
+ * A file read's output: `notfile`, `absent`, `noparent`, or the stat line followed by either
+ * `content` and the file's bytes, or its hash (`HASH  -`, or the hash alone) and, from readers
+ * that send both, the content.
+ */
+export function parseFileState(path: string, stdout: string | Buffer, withContent: boolean): FileState {
+  const bytes = typeof stdout === 'string' ? Buffer.from(stdout) : stdout;
+  const first = bytes.indexOf(0x0a);
+  const head = (first < 0 ? bytes : bytes.subarray(0, first)).toString().trim();
   if (head === 'absent') return { exists: false, parentExists: true };
   if (head === 'noparent') return { exists: false, parentExists: false };
   if (head === 'notfile') throw new KeelError(`${path} exists but is not a regular file`);
   const [mode, owner, group] = head.split(' ');
-  const second = stdout.indexOf('\n', first + 1);
+  const second = bytes.indexOf(0x0a, first + 1);
+  const line = bytes.subarray(first + 1, second < 0 ? undefined : second).toString().trim();
+  const state: FileState = { exists: true, parentExists: true, mode: normaliseMode(mode), owner, group };
+  if (line === 'content') {
+    const body = second < 0 ? Buffer.alloc(0) : bytes.subarray(second + 1);
+    state.sha256 = sha(body);
+    const text = body.toString();
+    // Text that is not UTF-8 would not survive as a string: such a file is compared by hash alone.
+    if (withContent && Buffer.from(text).equals(body)) state.content = text;
+    return state;
+  }
   // `HASH  -` from sha256sum (or the hash alone).
-  const sha256 = stdout.slice(first + 1, second < 0 ? undefined : second).trim().split(/\s+/)[0];
-  const state: FileState = { exists: true, parentExists: true, mode: normaliseMode(mode), owner, group, sha256 };
+  state.sha256 = line.split(/\s+/)[0];
   if (withContent && second >= 0) {
-    const content = stdout.slice(second + 1);
-    if (sha(content) === sha256) state.content = content;
+    const content = bytes.subarray(second + 1).toString();
+    if (sha(content) === state.sha256) state.content = content;
   }
   return state;
 }
 
-export function sha(text: string): string {
+export function sha(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -46,6 +46,8 @@ export function cannotReadCib(reason: string): string {
 export const cibFact: Fact<CibState> = {
   name: 'the CIB (cibadmin --query)',
   command: () => CIB_QUERY,
+  // One command, nothing of the shell's changed: no subshell of its own in a read batch.
+  sharesShell: true,
   parse(r) {
     if (r.code === 0) {
       try {

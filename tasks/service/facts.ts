@@ -163,6 +163,9 @@ export function bootStateFact(service: string): Fact<BootState> {
   return {
     name: `boot state of ${service}`,
     command: (host) => (knownInitSystem(host, what) === 'sysvinit' ? RC_LINKS_COMMAND : systemdEnabledCommand(service)),
+    // Either is one command that changes nothing of the shell: no subshell of its own in a read batch.
+    // (A sysvinit status is not: it runs the init script by `exec`, in a subshell that becomes it.)
+    sharesShell: true,
     parse(r, host) {
       if (knownInitSystem(host, what) === 'systemd') return { init: 'systemd', enabled: parseIsEnabled(r.stdout, r.stderr) };
       // ls exits 2 when some directory is missing but still lists the others.

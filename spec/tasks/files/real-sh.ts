@@ -11,7 +11,7 @@ export const fresh = (): string => mkdtempSync(join(tmpdir(), 'keel-files-'));
 /** Runs shell code in a real `sh`, as a host would. */
 export function sh(command: string, stdin: string | Buffer = ''): ExecResult {
   const p = spawnSync('sh', ['-c', command], { input: stdin });
-  return { code: p.status ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString() };
+  return { code: p.status ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString(), stdoutBytes: p.stdout };
 }
 
 /** Records every fact of a task by running its command in a real `sh` now: the input of decideOn. */

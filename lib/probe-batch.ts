@@ -42,7 +42,8 @@ const KILLED = /^timeout: sending signal KILL to command/m;
  * The script first prints a start boundary (whatever the login shell printed before it, a
  * .bashrc's greeting, is dropped); after each read, on stderr and then on stdout, a newline and a
  * random marker with the read's index (on stdout with its exit code); after each group, the
- * marker and `g` (on stdout with the group's exit status: 137 when it was killed at its deadline). No output can forge a boundary: the marker is random, and each boundary's leading
+ * marker and `g` (on stdout with the group's exit status: 137 when it was killed at its
+ * deadline). No output can forge a boundary: the marker is random, and each boundary's leading
  * newline is the script's own, so every read's output comes back byte for byte.
  */
 export function batchScript(entries: readonly BatchEntry[]): Batch {

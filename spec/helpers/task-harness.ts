@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { executeTask } from '../../lib/execute';
 import { HostSession } from '../../lib/host-session';
@@ -95,4 +96,14 @@ export async function runTask(
   const session = new HostSession(options.host ?? testHost, conn);
   session.useFacts(options.facts ?? debianFacts);
   return executeTask(task, session, options.check ?? false);
+}
+
+/**
+ * What fileFact's command prints for a regular file owned by root holding `content`: the stat
+ * line, then `content` and the bytes (keel hashes them), or, when the content is not wanted,
+ * sha256sum's line. For decide tests that fabricate a host's answer.
+ */
+export function fileReadOutput(content: string, { mode = '644', withContent = true }: { mode?: string; withContent?: boolean } = {}): string {
+  const head = `${mode} root root ${Buffer.byteLength(content)}\n`;
+  return head + (withContent ? `content\n${content}` : `${createHash('sha256').update(content).digest('hex')}  -\n`);
 }

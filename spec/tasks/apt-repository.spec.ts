@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { ValidationError } from '../../lib/errors';
 import { aptRepository, type AptRepositoryPlan, renderSources, repositoryWriteCommand } from '../../tasks/apt/apt-repository';
 import { FakeConnection } from '../helpers/fake-connection';
-import { applyPlan, decideOn, factCommand, runTask } from '../helpers/task-harness';
+import { applyPlan, decideOn, factCommand, runTask, fileReadOutput } from '../helpers/task-harness';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'keel-apt-repo-'));
 const hex = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -20,9 +20,7 @@ const MIRROR = {
   suites: ['bookworm', 'bookworm-updates'],
   components: ['main', 'contrib'],
 };
-/** fileFact's output for a file with this content (mode 644, root), as its command prints it. */
-const fileOut = (content: string, withContent = true) =>
-  `644 root root ${Buffer.byteLength(content)}\n${withContent ? `content\n${content}` : `${hex(content)}  -\n`}`;
+const fileOut = (content: string, withContent = true) => fileReadOutput(content, { withContent });
 
 test('renders one deb822 stanza: Types, URIs, Suites, Components, Architectures, Signed-By naming the key file', () => {
   assert.is(

@@ -4,10 +4,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ValidationError } from '../../lib/errors';
 import { hostname } from '../../tasks/host';
-import { applyPlan, decideOn } from '../helpers/task-harness';
-
-/** What the file fact prints for /etc/hostname holding `text` (mode, owner, group, size, then the content). */
-const hostnameFile = (text: string) => `644 root root ${Buffer.byteLength(text)}\ncontent\n${text}`;
+import { applyPlan, decideOn, fileReadOutput as hostnameFile } from '../helpers/task-harness';
 
 test('hostname: a host named otherwise in the kernel and in /etc/hostname gets both changes and both commands', async () => {
   const task = hostname({ name: 'node7' });

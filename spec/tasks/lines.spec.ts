@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { ValidationError } from '../../lib/errors';
 import { editLines, lineInFile, type LineInFilePlan, removeLines } from '../../tasks/files/line-in-file';
 import { FakeConnection } from '../helpers/fake-connection';
-import { applyPlan, decideOn, runTask } from '../helpers/task-harness';
+import { applyPlan, decideOn, runTask, fileReadOutput } from '../helpers/task-harness';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'keel-lines-'));
 const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
@@ -229,7 +229,7 @@ test('validate also guards state absent; the plan carries it, and apply hands it
   const task = lineInFile({ path, regexp: '^PermitRootLogin ', state: 'absent', validate: '/usr/sbin/sshd -t -f %s' });
   const content = 'PermitRootLogin yes\nUsePAM yes\n';
   const sha = createHash('sha256').update(content).digest('hex');
-  const d = decideOn(task, { file: `600 root root ${content.length}\ncontent\n${content}` });
+  const d = decideOn(task, { file: fileReadOutput(content, { mode: '600' }) });
   assert.equal(d.plan, {
     action: 'write',
     content: 'UsePAM yes\n',

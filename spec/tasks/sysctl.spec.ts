@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { KeelError, ValidationError } from '../../lib/errors';
 import type { ExecResult } from '../../lib/types';
 import { sysctl, sysctlFact } from '../../tasks/sysctl';
-import { applyPlan, debianFacts, decideOn, factCommand } from '../helpers/task-harness';
+import { applyPlan, debianFacts, decideOn, factCommand, fileReadOutput } from '../helpers/task-harness';
 
 /**
  * Unit level only: live values come from output recorded with `sysctl -n` (spec/fixtures/sysctl),
@@ -20,8 +20,7 @@ const recorded = (name: string): ExecResult => ({
   stdout: readFileSync(join(dir, `${name}.stdout`), 'utf8'),
   stderr: readFileSync(join(dir, `${name}.stderr`), 'utf8'),
 });
-/** The file fact's output for a file holding `content` (mode, owner, group, size, then the content). */
-const fileOut = (content: string, mode = '644') => `${mode} root root ${Buffer.byteLength(content)}\ncontent\n${content}`;
+const fileOut = (content: string, mode = '644') => fileReadOutput(content, { mode });
 const PATH = '/etc/sysctl.d/60-keel.conf';
 const task = sysctl({ name: '60-keel', settings: { 'net.ipv4.ip_forward': 1, 'net.ipv4.tcp_rmem': '4096 131072 33554432' } });
 const WANTED = 'net.ipv4.ip_forward = 1\nnet.ipv4.tcp_rmem = 4096 131072 33554432\n';

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { KeelError, ValidationError } from '../../lib/errors';
 import type { ExecResult, HostFacts } from '../../lib/types';
 import { systemdUnit, type SystemdUnitParams, type SystemdUnitPlan } from '../../tasks/service/systemd-unit';
-import { applyPlan, debianFacts, decideOn, factCommand } from '../helpers/task-harness';
+import { applyPlan, debianFacts, decideOn, factCommand, fileReadOutput } from '../helpers/task-harness';
 
 /** Outputs recorded from systemd 252 running as PID 1 (see spec/fixtures/systemd/README.md). */
 const dir = join(__dirname, '..', 'fixtures', 'systemd');
@@ -22,8 +22,7 @@ const PATH = `/etc/systemd/system/${NAME}`;
 const UNIT = '[Unit]\nDescription=keel demo\n\n[Service]\nExecStart=/bin/sleep infinity\n\n[Install]\nWantedBy=multi-user.target\n';
 const UNIT_V2 = UNIT.replace('keel demo', 'keel demo v2');
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
-/** fileFact's output for a unit file with this content (its command sends the content; keel hashes it). */
-const file = (content: string, mode = '644') => `${mode} root root ${Buffer.byteLength(content)}\ncontent\n${content}`;
+const file = (content: string, mode = '644') => fileReadOutput(content, { mode });
 const ABSENT = 'absent\n';
 
 const FRESH = { file: ABSENT, enabled: rec('is-enabled-not-found'), active: rec('is-active-not-found'), needsReload: rec('need-reload-no') };

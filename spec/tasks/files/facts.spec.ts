@@ -11,6 +11,7 @@ import { HostSession } from '../../../lib/host-session';
 import { LocalConnection } from '../../../lib/connection/local';
 import { fileFact, sha } from '../../../tasks/files/facts';
 import { FakeConnection } from '../../helpers/fake-connection';
+import { fileReadOutput } from '../../helpers/task-harness';
 import type { HostFacts } from '../../../lib/types';
 import { fresh, sh } from './real-sh';
 
@@ -91,6 +92,14 @@ test('a small file is read with two processes (stat, cat): keel hashes its conte
     const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${command} >/dev/null; cat /proc/sys/kernel/ns_last_pid >&2`]);
     assert.is(r.status, 0, r.stderr.toString());
     assert.is(Number(r.stderr.toString().trim()), 4, `with content ${withContent}: sh, stat, ${want}, and the counting cat`);
+  }
+});
+
+test("the output decide tests fabricate (fileReadOutput) is what fileFact's command prints", () => {
+  const p = join(fresh(), 'same.conf');
+  writeFileSync(p, 'x=1\nü\n', { mode: 0o600 });
+  for (const withContent of [true, false]) {
+    assert.is(sh(fileFact(p, withContent).command({} as HostFacts)).stdout, fileReadOutput('x=1\nü\n', { mode: '600', withContent }));
   }
 });
 

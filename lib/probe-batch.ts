@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { quote } from './quote';
-import type { ExecResult } from './types';
+import type { ExecResult, MergedRead } from './types';
 
 /** One read-only command of a batch, and how long the host lets it run. */
 export interface BatchEntry {
@@ -8,6 +8,8 @@ export interface BatchEntry {
   timeoutSeconds: number;
   /** Runs in the batch's shell, not a subshell: the command says it leaves the shell as it was (Fact.sharesShell). */
   sharesShell?: boolean;
+  /** A read that may run merged with others of its kind (Fact.merge; lib/read-merge.ts). */
+  merge?: MergedRead;
 }
 
 /** A batched command's result; `timedOut` when the host killed it at its deadline. */

@@ -30,7 +30,7 @@ export function readsOf(tasks: readonly Task[], facts?: HostFacts): BatchEntry[]
     const timeoutSeconds = taskTimeoutSeconds(task);
     for (const fact of Object.values(task.definition.facts)) {
       try {
-        entries.push({ command: fact.command(facts ?? NOT_GATHERED), timeoutSeconds, sharesShell: fact.sharesShell });
+        entries.push({ command: fact.command(facts ?? NOT_GATHERED), timeoutSeconds, sharesShell: fact.sharesShell, merge: fact.merge });
       } catch {
         // Needs the host facts (read after them), or cannot be read on this host (its task says why).
       }

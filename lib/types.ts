@@ -91,6 +91,31 @@ export interface Fact<T> {
    * rather than a subshell of its own: one process fewer per read, on every host.
    */
   readonly sharesShell?: boolean;
+  /**
+   * Reads of one kind that a single command answers together: in a read batch, the reads that
+   * name the same `merge.by` (and deadline) run as one command, and each gets back the result its
+   * own command would have given. File reads: one `stat` and one `head` for all of a batch's
+   * files, where each alone costs a `stat` and a `cat`.
+   */
+  readonly merge?: MergedRead;
+}
+
+/** A read's part in a merged read: the merger it joins, and what that merger needs of it. */
+export interface MergedRead<Part = unknown> {
+  readonly by: ReadMerger<Part>;
+  readonly part: Part;
+}
+
+/** One command for many reads of a kind, and the way back from its result to each read's own. */
+export interface ReadMerger<Part = unknown> {
+  command(parts: readonly Part[]): string;
+  /**
+   * Each part's result exactly as its own command would have given it (exit code, stdout and its
+   * bytes, stderr), or `undefined` where the merged result cannot say (that read then runs alone).
+   */
+  split(result: ExecResult, parts: readonly Part[]): (ExecResult | undefined)[];
+  /** The merged command leaves the batch's shell as it found it (see Fact.sharesShell). */
+  readonly sharesShell?: boolean;
 }
 
 /** One difference between what is and what is wanted, stated for a person. */

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { KeelError } from '../../lib/errors';
 import { sh } from '../../lib/quote';
 import type { Fact } from '../../lib/types';
+import { fileReadMerger, MAX_READ_CONTENT } from './merged-file-reads';
 
-/** Files up to this size come back whole, for --diff and line edits; larger ones by hash only. */
-const MAX_READ_CONTENT = 256 * 1024;
 
 export interface FileState {
   exists: boolean;
@@ -27,6 +26,8 @@ export function fileFact(path: string, withContent: boolean): Fact<FileState> {
     command: () => fileCommand(path, withContent),
     // An if/elif that only reads (its one variable named keel_s): it needs no subshell in a read batch.
     sharesShell: true,
+    // In a batch with other file reads: one stat and one head for all of them.
+    merge: { by: fileReadMerger, part: { path, withContent, dir: parentDir(path) } },
     parse(r) {
       if (r.code !== 0) throw new KeelError(`cannot read ${path}: ${r.stderr.trim() || `exit ${r.code}`}`);
       // The bytes as the host sent them: the hash of content read whole is taken here.

@@ -1,0 +1,61 @@
+import type { BatchEntry, BatchResult } from './probe-batch';
+import type { ReadMerger } from './types';
+
+/** What a batch runs for a list of reads, and the way back from its results to each read's. */
+export interface MergedReads {
+  /** The reads no merger takes, and one read per merger and deadline, in first-come order. */
+  run: BatchEntry[];
+  /** One result per read asked for, in order: `undefined` where that read must run alone. */
+  resultsOf(results: readonly (BatchResult | undefined)[]): (BatchResult | undefined)[];
+}
+
+/**
+ * Reads that name the same merger (Fact.merge) and deadline become one read: its command answers
+ * for all of them, and its result is split back into the result each one's own command would have
+ * given. A merged read that was killed at its deadline, or never run, leaves each of its parts to
+ * be read alone, under its own deadline: one slow file does not time out the others.
+ */
+export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
+  const run: BatchEntry[] = [];
+  // For each read: its index in `run`, and for a merged one its part's index there.
+  const from: { at: number; part?: number }[] = [];
+  const groups = new Map<ReadMerger, Map<number, { reads: number[]; parts: unknown[] }>>();
+  reads.forEach((e, i) => {
+    if (!e.merge) return;
+    const bySeconds = groups.get(e.merge.by) ?? new Map<number, { reads: number[]; parts: unknown[] }>();
+    groups.set(e.merge.by, bySeconds);
+    const g = bySeconds.get(e.timeoutSeconds) ?? { reads: [], parts: [] };
+    bySeconds.set(e.timeoutSeconds, g);
+    g.reads.push(i);
+    g.parts.push(e.merge.part);
+  });
+  const merged: { merger: ReadMerger; parts: unknown[] }[] = [];
+  reads.forEach((e, i) => {
+    const g = e.merge && groups.get(e.merge.by)!.get(e.timeoutSeconds)!;
+    if (!e.merge || !g || g.reads.length < 2) {
+      from[i] = { at: run.push({ command: e.command, timeoutSeconds: e.timeoutSeconds, sharesShell: e.sharesShell }) - 1 };
+      return;
+    }
+    if (g.reads[0] === i) {
+      const at = run.push({ command: e.merge.by.command(g.parts), timeoutSeconds: e.timeoutSeconds, sharesShell: e.merge.by.sharesShell }) - 1;
+      merged[at] = { merger: e.merge.by, parts: g.parts };
+      g.reads.forEach((r, part) => (from[r] = { at, part }));
+    }
+  });
+  return {
+    run,
+    resultsOf(results) {
+      const split = results.map((r, at) => {
+        const m = merged[at];
+        if (!m) return undefined;
+        if (!r || r.timedOut) return [];
+        return m.merger.split(r, m.parts);
+      });
+      return from.map(({ at, part }) => {
+        if (part === undefined) return results[at];
+        const r = split[at]?.[part];
+        return r && { ...r, timedOut: false };
+      });
+    },
+  };
+}

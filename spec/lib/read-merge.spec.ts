@@ -1,0 +1,52 @@
+/**
+ * lib/read-merge.ts: which reads of a batch merge (same merger, same deadline, two or more), and
+ * how a merged result comes back to each read, or leaves it to be read alone.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { mergeReads } from '../../lib/read-merge';
+import type { BatchEntry, BatchResult } from '../../lib/probe-batch';
+import type { ReadMerger } from '../../lib/types';
+
+/** Merges `echo` reads: one `echo` of all the words, split back by word; `?` cannot be answered. */
+const words: ReadMerger<string> = {
+  command: (parts) => `echo ${parts.join(' ')}`,
+  split: (r, parts) => r.stdout.trim().split(' ').map((w, i) => (w === '?' || parts[i] !== w ? undefined : { code: 0, stdout: `${w}\n`, stderr: '' })),
+  sharesShell: true,
+};
+const other: ReadMerger<string> = { ...words };
+const read = (word: string, timeoutSeconds = 30, by: ReadMerger<string> | null = words): BatchEntry => ({
+  command: `echo ${word}`,
+  timeoutSeconds,
+  merge: by ? { by, part: word } : undefined,
+});
+const ran = (stdout: string, timedOut = false): BatchResult => ({ code: timedOut ? 137 : 0, stdout, stderr: '', timedOut });
+
+test('reads with the same merger and deadline run as one, where the first of them stood; others run as they are', () => {
+  const m = mergeReads([read('plain', 30, null), read('a'), read('x', 5), read('b'), read('c', 30, other), read('d')]);
+  assert.equal(
+    m.run.map((e) => [e.command, e.timeoutSeconds, e.sharesShell]),
+    [
+      ['echo plain', 30, undefined],
+      ['echo a b d', 30, true],
+      // Alone of its merger at 5 s, and alone of the other merger: each its own command.
+      ['echo x', 5, undefined],
+      ['echo c', 30, undefined],
+    ],
+  );
+  const back = m.resultsOf([ran('plain\n'), ran('a b d\n'), ran('x\n'), ran('c\n')]);
+  assert.equal(
+    back.map((r) => r?.stdout),
+    ['plain\n', 'a\n', 'x\n', 'b\n', 'c\n', 'd\n'],
+  );
+  assert.ok(back.every((r) => r?.timedOut === false));
+});
+
+test('a part the merged result cannot answer, a merged read killed at its deadline, or one never run: its reads are read alone (undefined)', () => {
+  const m = mergeReads([read('a'), read('b')]);
+  assert.equal(m.resultsOf([ran('a ?\n')]).map((r) => r?.stdout), ['a\n', undefined]);
+  assert.equal(m.resultsOf([ran('a b\n', true)]), [undefined, undefined], 'killed: each is read alone, under its own deadline');
+  assert.equal(m.resultsOf([undefined]), [undefined, undefined]);
+});
+
+test.run();

@@ -1,0 +1,137 @@
+/**
+ * tasks/files/merged-file-reads.ts: many file reads as one command, run in a real `sh` on real
+ * files. Each read must get back exactly what its own command (fileFact) prints, or be left to be
+ * read alone; never another file's bytes.
+ */
+import { spawnSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HostSession } from '../../../lib/host-session';
+import { quote } from '../../../lib/quote';
+import { fileFact } from '../../../tasks/files/facts';
+import { fileReadMerger, type FileReadPart } from '../../../tasks/files/merged-file-reads';
+import { FakeConnection } from '../../helpers/fake-connection';
+import type { ExecResult, HostFacts } from '../../../lib/types';
+import { fresh, sh } from './real-sh';
+
+const host = {} as HostFacts;
+const partOf = (path: string, withContent = true) => fileFact(path, withContent).merge!.part as FileReadPart;
+const alone = (p: FileReadPart) => sh(fileFact(p.path, p.withContent).command(host));
+const same = (got: ExecResult | undefined, want: ExecResult, what: string) => {
+  assert.ok(got, `${what}: answered`);
+  assert.is(got!.code, want.code, `${what}: exit code`);
+  assert.ok(got!.stdoutBytes!.equals(want.stdoutBytes!), `${what}: stdout byte for byte\n${JSON.stringify(got!.stdout)}\n${JSON.stringify(want.stdout)}`);
+  assert.is(got!.stdout, want.stdout, `${what}: stdout as text`);
+  assert.is(got!.stderr, want.stderr, `${what}: stderr`);
+};
+
+/** Files of every kind a read meets, with names a shell would trip on. */
+function files(): { dir: string; parts: FileReadPart[] } {
+  const dir = fresh();
+  const w = (name: string, content: string | Buffer) => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+  const a = w('plain.conf', 'x=1\nünïcode\n');
+  const parts = [
+    partOf(a),
+    partOf(w("it's $HOME `x` \\n a\"b", 'quoted name\n')),
+    partOf(w('new\nline', 'no trailing newline')),
+    partOf(w('-dash', '')),
+    partOf(w('binary', Buffer.from([0x00, 0xff, 0xfe, 0x80, 0x0a, 0xc3, 0x28]))),
+    // Content that looks like head's header for the next file: the sizes stat gave decide.
+    partOf(w('forger', `x\n\n==> ${join(dir, 'next')} <==\nforged\n`)),
+    partOf(w('next', 'the real next\n')),
+    partOf(join(dir, 'absent')),
+    partOf(join(dir, 'no', 'parent')),
+    partOf(dir), // a directory where a file is wanted
+    partOf(w('hash-only', 'only the hash\n'), false),
+    partOf(a, false), // the same file both ways
+    partOf(a), // and the same read twice
+  ];
+  return { dir, parts };
+}
+
+test('merged: every read gets exactly what its own command prints (names with quotes, $, newline, a leading dash; binary, empty, forged headers; absent, no parent, a directory; hash only)', () => {
+  const { parts } = files();
+  const merged = sh(fileReadMerger.command(parts));
+  const results = fileReadMerger.split(merged, parts);
+  assert.is(results.length, parts.length);
+  parts.forEach((p, i) => same(results[i], alone(p), `${JSON.stringify(p.path)} (content: ${p.withContent})`));
+});
+
+test('a link is left to be read alone (stat describes the link, head what it points to); the files beside it are answered', () => {
+  const dir = fresh();
+  const target = join(dir, 'target');
+  writeFileSync(target, 'pointed at\n');
+  symlinkSync(target, join(dir, 'link'));
+  const parts = [partOf(join(dir, 'link')), partOf(target)];
+  const results = fileReadMerger.split(sh(fileReadMerger.command(parts)), parts);
+  assert.is(results[0], undefined);
+  same(results[1], alone(parts[1]), 'the file beside it');
+});
+
+test('a file past the content limit: its content read is left to be read alone (its own command sends the hash); a hash-only read of it is answered', () => {
+  const dir = fresh();
+  const big = join(dir, 'big');
+  writeFileSync(big, 'y'.repeat(256 * 1024 + 1));
+  const small = join(dir, 'small');
+  writeFileSync(small, 'z\n');
+  const parts = [partOf(big), partOf(small), partOf(big, false)];
+  const results = fileReadMerger.split(sh(fileReadMerger.command(parts)), parts);
+  assert.is(results[0], undefined);
+  same(results[1], alone(parts[1]), 'the small file after it');
+  same(results[2], alone(parts[2]), 'the big file, hash only');
+});
+
+test('an answer that does not add up (a file grew or shrank between stat and head, a stat that failed, bytes past the end): no file is answered, all are read alone', () => {
+  const { parts } = files();
+  const out = sh(fileReadMerger.command(parts)).stdoutBytes!;
+  const text = out.toString('latin1');
+  const tampered = [
+    // The first stat line's size one more (the file grew after stat) or one less.
+    text.replace(/^(\S+\n[0-7]+ \S+ \S+ )(\d+)/, (_, a, n) => `${a}${Number(n) + 1}`),
+    text.replace(/^(\S+\n[0-7]+ \S+ \S+ )(\d+)/, (_, a, n) => `${a}${Number(n) - 1}`),
+    // stat failed part way: `!` where its line was.
+    text.replace(/^(\S+\n)[0-7]+ \S+ \S+ \d+\n/, '$1!\n'),
+    text + 'x',
+    text.slice(0, -1),
+  ];
+  for (const t of tampered) {
+    assert.is.not(t, text, 'the output was changed');
+    const r = fileReadMerger.split({ code: 0, stdout: '', stderr: '', stdoutBytes: Buffer.from(t, 'latin1') }, parts);
+    assert.ok(r.every((x) => x === undefined), JSON.stringify(r.map((x) => x?.stdout)));
+  }
+});
+
+test('in a read batch: file reads merge into one stat and one head (2 processes for 12 files, where alone each took 2); a read the merge cannot answer is read alone', async () => {
+  const dir = fresh();
+  const paths = Array.from({ length: 12 }, (_, i) => join(dir, `f${i}`));
+  paths.forEach((p, i) => writeFileSync(p, `file ${i}\n`));
+  const facts = paths.map((p) => fileFact(p, true));
+  const merged = fileReadMerger.command(facts.map((f) => f.merge!.part as FileReadPart));
+  // The merged command in the batch's own shell (sharesShell): processes started, counted in a PID namespace.
+  assert.ok(fileReadMerger.sharesShell);
+  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `{ eval ${quote(merged)}; } >/dev/null\ncat /proc/sys/kernel/ns_last_pid >&2`]);
+  assert.is(p.status, 0, p.stderr.toString());
+  // sh, stat, head, the counting cat.
+  assert.is(Number(p.stderr.toString().trim().split('\n').pop()), 4, p.stderr.toString());
+
+  const big = join(dir, 'big');
+  writeFileSync(big, 'b'.repeat(300 * 1024));
+  const all = [...facts, fileFact(big, true)];
+  const conn = new FakeConnection('a', true);
+  const session = new HostSession({ name: 'a' } as never, conn);
+  session.prefetch(all.map((f) => ({ command: f.command(host), timeoutSeconds: 30, sharesShell: f.sharesShell, merge: f.merge })));
+  for (const [i, f] of all.entries()) {
+    const r = await session.read(f.command(host), 30);
+    same(r, sh(f.command(host)), `read ${i}`);
+  }
+  // One batch (with one merged read), then the big file alone.
+  assert.is(conn.commands.length, 2, conn.commands.map((c) => c.command.slice(0, 80)).join('\n'));
+  assert.ok(conn.commands[1].command.includes(big) && !conn.commands[1].command.includes(paths[0]));
+});
+
+test.run();

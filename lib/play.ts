@@ -5,7 +5,7 @@ import { Notifications } from './handlers';
 import type { HostSession } from './host-session';
 import { stepsFor, type HostPlan } from './plan';
 import type { Run } from './runner';
-import { readsOf, runsHere } from './task-reads';
+import { mayRun, readsOf, runsHere } from './task-reads';
 import type { HostFacts, Play, Step, Task, TaskResult } from './types';
 
 export interface PlayReport {
@@ -48,7 +48,8 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
     const facts = await hostFacts(session, p, index);
     if (!facts) return;
     reporter.taskStart(p.host.name, taskName(task), index);
-    if (!session.hasRead(readsOf([task], facts))) {
+    const runnable = mayRun(p.host, session.registered, facts);
+    if (!session.hasRead(readsOf([task].filter(runnable), facts))) {
       // The first task whose reads are not cached reads ahead for the rest of the play (a
       // converged host has read them all when it connected: those that need no host facts with
       // them, the rest as soon as they were in). Once a host is being changed, each change empties the cache,
@@ -57,7 +58,7 @@ export async function runPlay(play: Play, plans: readonly HostPlan[], run: Run):
       // A task that runs once is read only on the host expected to run it (the first one still
       // up); were that another, the task reads its facts itself.
       const ahead = session.changesApplied === 0 ? upcoming.length : READ_AHEAD_AFTER_CHANGE;
-      session.prefetch(readsOf(upcoming.slice(0, ahead).filter(runsHere(p, plans.filter(alive))), facts));
+      session.prefetch(readsOf(upcoming.slice(0, ahead).filter(runsHere(p, plans.filter(alive))).filter(runnable), facts));
     }
     const hooks = options.hooks?.({ play, host: p.host.name, index, task, handler });
     const r = await executeTask(task, session, options.check, hooks);

@@ -10,7 +10,7 @@ import { isTask, runPlay, type PlayReport } from './play';
 import { countResult, exitCodeFor } from './recap';
 import { emptyRecap, type HostRecap, type Reporter } from './reporter';
 import type { BatchEntry } from './probe-batch';
-import { readsOf, runsHere } from './task-reads';
+import { mayRun, readsOf, runsHere } from './task-reads';
 import type { Connection, HostFacts, Play, TaskResult } from './types';
 
 export type { PlayReport } from './play';
@@ -189,6 +189,7 @@ export async function runPlaybook(plays: readonly Play[], inventory: Inventory, 
 function readsAhead(planned: readonly { plans: readonly HostPlan[] }[], host: ResolvedHost, facts?: HostFacts): BatchEntry[] {
   return planned.flatMap(({ plans }) => {
     const p = plans.find((q) => q.host.name === host.name);
-    return p?.steps ? readsOf(p.steps.filter(isTask).filter(runsHere(p, plans)), facts) : [];
+    // Nothing is registered before a host's first task: a condition on an earlier task's result is false now.
+    return p?.steps ? readsOf(p.steps.filter(isTask).filter(runsHere(p, plans)).filter(mayRun(host, {}, facts)), facts) : [];
   });
 }

@@ -220,6 +220,35 @@ test('once a host is changing, probes are read a few tasks ahead, not all remain
   assert.ok(sizes.slice(1).every((n) => n <= 4), `later batches: ${sizes.join(' ')}`);
 });
 
+test("a task whose condition is false with what is registered so far is not read ahead; when an earlier task makes it true, it reads its facts itself", async () => {
+  const s = setup(['a']);
+  writeFileSync(join(s.dir, 'same'), 'same\n');
+  const play: Play = {
+    name: 'conditions',
+    hosts: 'all',
+    tasks: (h) => [
+      writeFile({ path: `${h.vars.root}/same`, content: 'same\n' }, { register: 'same' }),
+      writeFile({ path: `${h.vars.root}/first`, content: 'first\n' }, { register: 'first' }),
+      // False until "first" is registered as changed: not read ahead at connect.
+      writeFile({ path: `${h.vars.root}/after-first`, content: 'x\n' }, { when: (_h, reg) => reg.first?.status === 'changed' }),
+      // Never true: never read.
+      writeFile({ path: `${h.vars.root}/never`, content: 'x\n' }, { when: (_h, reg) => reg.same?.status === 'changed' }),
+      // Throws before "same" is registered: cannot be told, so read ahead.
+      writeFile({ path: `${h.vars.root}/unknown`, content: 'x\n' }, { when: (_h, reg) => reg.same!.status === 'ok' }),
+    ],
+  };
+  const { report } = await run([play], s);
+  assert.is(report.recap.a.changed, 3, JSON.stringify(report.recap.a));
+  assert.is(report.recap.a.skipped, 1);
+  const commands = s.conns.get('a')!.commands.map((c) => c.command);
+  const first = commands[0];
+  assert.ok(first.includes(FACTS_MARK), 'the first batch gathers the facts');
+  assert.ok(first.includes(`${s.dir}/same`) && first.includes(`${s.dir}/first`) && first.includes(`${s.dir}/unknown`), first);
+  assert.not.ok(first.includes(`${s.dir}/after-first`), 'the false condition: not read ahead');
+  assert.not.ok(commands.some((c) => c.includes(`${s.dir}/never`)), 'a task skipped is never read');
+  assert.ok(existsSync(join(s.dir, 'after-first')), 'it ran, having read its own facts after "first" changed');
+});
+
 test('after a change, a converged rest of the play is read a few tasks at a time, not one round trip per task', async () => {
   const s = setup(['a']);
   const play: Play = {

@@ -1,0 +1,33 @@
+/**
+ * bench/report.ts: the verdicts RESULTS.md prints from the rows. No timing is measured here: the
+ * rows are made up, and the verdicts must follow from them.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { Row } from '../../bench/measure';
+import { writeResults } from '../../bench/report';
+
+const row = (group: string, id: string, wall: number): Row => ({
+  group,
+  id,
+  label: id,
+  samples: [1, 2, 3].map(() => ({ wall, cpu: 0.1, rssMb: 50, load1: 0.5, note: '' })),
+});
+
+test("the literal target's budget: npx alone, and npx with ts-node's own start, each added to the floor and held against 1/10 of Ansible", () => {
+  const md = writeResults({
+    commit: 'abc',
+    dirty: false,
+    rows: [row('startup', 'npx', 0.57), row('startup', 'npx-tsnode', 1.18), row('nochange', 'keel-tsnode', 2.4), row('nochange', 'ansible', 16.8), row('nochange', 'floor', 0.69)],
+    breakdowns: [],
+    facts: [],
+    runs: 3,
+    freshRuns: 0,
+    date: '2026-12-02T00:00:00Z',
+    fanoutSizes: [],
+  });
+  assert.match(md, "- nochange: npx alone + the floor (medians): 0.570 + 0.690 = 1.26 s, against 1/10 of Ansible = 1.68 s: within the literal target's budget");
+  assert.match(md, "- nochange: `npx ts-node -e 0` + the floor (medians): 1.18 + 0.690 = 1.87 s, against 1/10 of Ansible = 1.68 s: **above the literal target's budget before keel does anything**");
+});
+
+test.run();

@@ -10,4 +10,4 @@ export { opDefaults, property, rscDefaults, DefaultsParams, PropertyParams } fro
 export { type CrmObject, type CrmComparison, type CrmStage, type CrmValue } from './object';
 export { cibFact, type CibState } from './facts';
 export { type Cib } from './cib';
-export { allNodesOnline, onlineListPattern, type OnlineWaitParams } from './online';
+export { allNodesOnline, onlineListPattern, resourceStarted, resourceStartedPattern, type OnlineWaitParams } from './online';

@@ -51,3 +51,34 @@ export function allNodesOnline(nodes: readonly string[], timeoutSeconds = 120): 
     description: `nodes ${nodes.join(', ')} are online`,
   };
 }
+
+/**
+ * The RegExp source that matches `crm_mon -1` output once the resource is started on a node:
+ * pacemaker 2.1 prints `  * NAME\t(AGENT):\t Started node1`, 1.1 ` NAME\t(AGENT):\tStarted node1`.
+ * `Stopped` and `FAILED` do not count, and `svc` does not match `svc2`.
+ */
+export function resourceStartedPattern(resource: string): string {
+  return `^\\s*(?:\\*\\s+)?${escapeRegExp(resource)}\\s+\\([^)\\n]*\\):\\s+Started\\s+\\S+`;
+}
+
+/**
+ * waitFor parameters for "the resource is started on some node", read from `crm_mon -1` like
+ * allNodesOnline: reads are kept by command, so on a converged cluster both waits are answered by
+ * one read, where `crm_resource --locate` cost the node another pacemaker client (~65 ms of a
+ * lab node's time in every run).
+ *
+ * @example waitFor(resourceStarted('HA-Asterisk-Service'), { runOnce: true })
+ */
+export function resourceStarted(resource: string, timeoutSeconds = 60): OnlineWaitParams {
+  // Resource ids follow the same rule as node names here (XML ids: letters, digits, - _ .).
+  if (!NODE_NAME.test(resource)) {
+    throw new ValidationError('resourceStarted parameters', [{ path: 'resource', message: `not a resource id: ${JSON.stringify(resource)}` }]);
+  }
+  return {
+    cmd: 'crm_mon -1',
+    until: resourceStartedPattern(resource),
+    timeoutSeconds,
+    intervalSeconds: 1,
+    description: `${resource} is running`,
+  };
+}

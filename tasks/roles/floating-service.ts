@@ -1,5 +1,5 @@
 import type { Task } from '../../lib/types';
-import { colocation, crmProperty, crmRscDefaults, crmTransaction, order, primitive } from '../pacemaker';
+import { colocation, crmProperty, crmRscDefaults, crmTransaction, order, primitive, resourceStarted } from '../pacemaker';
 import { waitFor } from '../wait';
 import { isTwoNode, type HaClusterOptions } from './ha-cluster-options';
 
@@ -34,15 +34,7 @@ export function floatingService(o: HaClusterOptions): Task[] {
       once,
     ),
     // Pacemaker starts resources a moment after the commit: the play is done when the service runs.
-    waitFor(
-      {
-        cmd: `crm_resource --locate --resource ${SERVICE_RESOURCE}`,
-        until: 'is running on: \\S+',
-        timeoutSeconds: 60,
-        intervalSeconds: 1,
-        description: `${SERVICE_RESOURCE} is running`,
-      },
-      once,
-    ),
+    // From the same crm_mon read as the wait for the nodes: one pacemaker client per run, not two.
+    waitFor(resourceStarted(SERVICE_RESOURCE), once),
   ];
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ValidationError } from '../../../lib/errors';
-import { allNodesOnline, onlineListPattern } from '../../../tasks/pacemaker/online';
+import { allNodesOnline, onlineListPattern, resourceStarted, resourceStartedPattern } from '../../../tasks/pacemaker/online';
 
 const crmMon = (name: string) => readFileSync(join(__dirname, '..', '..', 'fixtures', 'wait', `${name}.txt`), 'utf8');
 const matches = (nodes: string[], text: string) => new RegExp(onlineListPattern(nodes), 'm').test(text);
@@ -45,6 +45,21 @@ test('gives waitFor parameters for crm_mon -1, with a default and a given timeou
 test('no nodes, or names that are not node names, are refused before any host', () => {
   assert.throws(() => allNodesOnline([]), (e: unknown) => e instanceof ValidationError && /nodes: must name at least one node/.test(e.message));
   assert.throws(() => allNodesOnline(['node1', 'x; touch /tmp/canary']), /not node names: "x; touch \/tmp\/canary"/);
+});
+
+test('a resource started: matches 2.1 and 1.1 lines, not Stopped or FAILED, not a longer name; its wait reads the same crm_mon -1 as the nodes wait', () => {
+  const started = (r: string, text: string) => new RegExp(resourceStartedPattern(r), 'm').test(text);
+  assert.ok(started('HA-Asterisk-Service', crmMon('crm_mon-2.1-both-online')));
+  assert.ok(started('HA-Asterisk-IP', crmMon('crm_mon-2.1-both-online')));
+  assert.ok(started('HA-Asterisk-Service', ' HA-Asterisk-Service\t(lsb:asterisk):\tStarted ha-asterisk-1\n'), 'pacemaker 1.1');
+  assert.not.ok(started('HA-Asterisk-Service', '  * HA-Asterisk-Service\t(lsb:kamailio):\t Stopped\n'));
+  assert.not.ok(started('HA-Asterisk-Service', '  * HA-Asterisk-Service\t(lsb:kamailio):\t FAILED node1\n'));
+  assert.not.ok(started('HA-Asterisk-Service', '  * HA-Asterisk-Service2\t(lsb:kamailio):\t Started node1\n'));
+  assert.not.ok(started('HA-Asterisk-Service', crmMon('crm_mon-1.1-runbook')), 'no resources yet');
+  const p = resourceStarted('HA-Asterisk-Service');
+  assert.is(p.cmd, allNodesOnline(['node1']).cmd, 'one read answers both waits');
+  assert.equal([p.timeoutSeconds, p.intervalSeconds, p.description], [60, 1, 'HA-Asterisk-Service is running']);
+  assert.throws(() => resourceStarted('x; touch /tmp/canary'), /not a resource id/);
 });
 
 test.run();

@@ -43,6 +43,23 @@ export function cannotReadCib(reason: string): string {
  * task decides against the empty CIB and its apply refuses. Any other failure (a permission
  * problem, output that is not XML) throws.
  */
+/** The last CIB parsed: every crm task of a run reads the same one (a read is kept by command). Read-only. */
+let lastCib: { xml: string; cib: Cib } | undefined;
+
+function parsedCib(xml: string): Cib {
+  // Frozen: tasks share it, and one that changed it would change what the next one decides on.
+  if (lastCib?.xml !== xml) lastCib = { xml, cib: deepFreeze(parseCib(xml)) };
+  return lastCib.cib;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
 export const cibFact: Fact<CibState> = {
   name: 'the CIB (cibadmin --query)',
   command: () => CIB_QUERY,
@@ -51,7 +68,7 @@ export const cibFact: Fact<CibState> = {
   parse(r) {
     if (r.code === 0) {
       try {
-        return { cib: parseCib(r.stdout) };
+        return { cib: parsedCib(r.stdout) };
       } catch (err) {
         throw new KeelError(`cannot read the CIB: ${CIB_QUERY} printed something that is not a CIB: ${(err as Error).message}`);
       }

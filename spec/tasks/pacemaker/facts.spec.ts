@@ -20,6 +20,18 @@ test('a readable CIB is parsed, with no unavailable reason', () => {
   assert.equal(Object.keys(state.cib.primitives), ['HA-Asterisk-IP', 'HA-Asterisk-Service']);
 });
 
+test('every crm task of a run reads the same CIB: it is parsed once, frozen (a task cannot change what the next decides on); another CIB is parsed anew', () => {
+  const a = parse({ code: 0, stdout: CIB_XML }).cib;
+  assert.is(parse({ code: 0, stdout: CIB_XML }).cib, a, 'the same object for the same output');
+  assert.ok(Object.isFrozen(a) && Object.isFrozen(a.primitives) && Object.values(a.primitives).every((p) => Object.isFrozen(p)));
+  assert.throws(() => {
+    (a.properties as Record<string, unknown>).x = {};
+  }, TypeError);
+  const other = CIB_XML.replace(/epoch="(\d+)"/, (_, n) => `epoch="${Number(n) + 1}"`);
+  assert.is.not(other, CIB_XML);
+  assert.is.not(parse({ code: 0, stdout: other }).cib, a);
+});
+
 test('cibadmin not installed: the empty CIB and the reason, not an error', () => {
   assert.equal(parse({ code: 127, stderr: 'sh: 1: cibadmin: not found\n' }), {
     cib: emptyCib(),

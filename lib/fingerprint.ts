@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type { ExecResult, HostFacts } from './types';
 
@@ -34,7 +35,7 @@ export function paramsHash(module: string, name: string, params: unknown): strin
 export function factHash(command: string, result: Pick<ExecResult, 'code' | 'stdout' | 'stderr' | 'stdoutBytes'>, fingerprint?: string): string {
   if (fingerprint !== undefined) return sha256(stableJson({ command, fingerprint }));
   const bytes = result.stdoutBytes;
-  const exact = bytes && !Buffer.from(result.stdout).equals(bytes) ? bytes.toString('base64') : undefined;
+  const exact = bytes && !isUtf8(bytes) ? bytes.toString('base64') : undefined;
   return sha256(stableJson({ command, code: result.code, stdout: result.stdout, stderr: result.stderr, stdoutBytes: exact }));
 }
 

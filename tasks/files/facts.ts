@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { KeelError } from '../../lib/errors';
 import { sh } from '../../lib/quote';
@@ -70,9 +71,8 @@ export function parseFileState(path: string, stdout: string | Buffer, withConten
   if (line === 'content') {
     const body = second < 0 ? Buffer.alloc(0) : bytes.subarray(second + 1);
     state.sha256 = sha(body);
-    const text = body.toString();
     // Text that is not UTF-8 would not survive as a string: such a file is compared by hash alone.
-    if (withContent && Buffer.from(text).equals(body)) state.content = text;
+    if (withContent && isUtf8(body)) state.content = body.toString();
     return state;
   }
   // `HASH  -` from sha256sum (or the hash alone).

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
@@ -57,8 +58,7 @@ export function localFile(path: string, textLimit: number): LocalFile {
     const result: LocalFile = { path: abs, size, sha256: hash.digest('hex'), version };
     if (size <= textLimit) {
       const bytes = Buffer.concat(keep);
-      const text = bytes.toString('utf8');
-      if (!bytes.includes(0) && Buffer.from(text, 'utf8').equals(bytes)) result.text = text;
+      if (!bytes.includes(0) && isUtf8(bytes)) result.text = bytes.toString('utf8');
     }
     digests.set(abs, { version: `${version}\0${textLimit}`, file: result });
     return result;

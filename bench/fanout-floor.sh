@@ -12,7 +12,7 @@ for h in $(head -n "$n" "$hosts"); do
   name=${h%%=*}; addr=${h#*=}; d=/tmp/keel-bench-$name
   ssh -o BatchMode=yes -o ControlMaster=no -o ControlPath=none -i /var/lib/keel-lab/id_ed25519 \
     -o UserKnownHostsFile=/var/lib/keel-lab/light/known_hosts -o StrictHostKeyChecking=yes root@"$addr" \
-    "cd $d && stat -c '%n %a %U %G %s' file?.conf lines?.conf && cat file?.conf lines?.conf; for g in $d done1 done2 done3; do [ -e \$g ] && echo \$g; done" >/dev/null &
+    "cd $d && stat -c '%n %a %U %G %s' file?.conf lines?.conf && cat file?.conf lines?.conf; for g in $d done1 done2 done3; do [ -e \$g ] && echo \$g; done; true" >/dev/null &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done

@@ -1,7 +1,7 @@
 import { TimeoutError } from './errors';
 import { FACTS_SCRIPT, parseHostFacts } from './host-facts';
 import { batchScript, batchSeconds, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
-import { mergeReads } from './read-merge';
+import { mergeReads, type MergedResults as Answers } from './read-merge';
 import type { Connection, ExecResult, HostFacts, HostView, Stdin, TaskResult } from './types';
 
 /** Gathering a host's facts takes one short script; a host that cannot answer it in this long is failed. */
@@ -102,26 +102,37 @@ export class HostSession {
     for (const e of entries) if (!this.reads.has(e.command) && !wanted.has(e.command)) wanted.set(e.command, e);
     if (wanted.size < 2) return;
     const list = [...wanted.values()];
+    const batch = this.runBatch(list);
+    // The reads a merged read could not answer (a file that changed while it was read, a link)
+    // go out once more, as one batch of their own commands, not one round trip each.
+    let again: Promise<Answers> | undefined;
+    const retry = (unanswered: number[]) => (again ??= this.runBatch(unanswered.map((i) => ({ ...list[i], merge: undefined }))));
+    list.forEach((e, i) =>
+      this.remember(
+        e.command,
+        batch.then(async ({ results, unanswered }) => {
+          let r = results[i];
+          const k = unanswered.indexOf(i);
+          if (!r && k >= 0 && unanswered.length > 1) r = (await retry(unanswered)).results[k];
+          // Not given its whole deadline in a batch (a read before it used up their group's time),
+          // or left unanswered: read alone.
+          return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : this.readAlone(e.command, e.timeoutSeconds);
+        }),
+      ),
+    );
+  }
+
+  /** One round trip for these reads, those of a kind merged (lib/read-merge.ts). */
+  private runBatch(list: readonly BatchEntry[]): Promise<Answers> {
     const merged = mergeReads(list);
     const plan = batchScript(merged.run);
     // The batch kills its own reads at their deadlines: no `timeout` around it on the host. Its
     // groups run one after another, so it may take the sum of their deadlines.
     const deadline = Date.now() + batchSeconds(plan) * 1000 + BATCH_SLACK_MS;
-    const batch = this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
+    return this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
       if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
       return merged.resultsOf(parseBatch(plan, r.stdoutBytes ?? r.stdout, r.stderr));
     });
-    list.forEach((e, i) =>
-      this.remember(
-        e.command,
-        batch.then((rs) => {
-          const r = rs[i];
-          // Not given its whole deadline in the batch (a read before it used up their group's time),
-          // or a merged read that cannot answer for it: read alone.
-          return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : this.readAlone(e.command, e.timeoutSeconds);
-        }),
-      ),
-    );
   }
 
   private remember(command: string, p: Promise<ReadResult>): void {

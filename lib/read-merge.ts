@@ -5,8 +5,19 @@ import type { ReadMerger } from './types';
 export interface MergedReads {
   /** The reads no merger takes, and one read per merger and deadline, in first-come order. */
   run: BatchEntry[];
-  /** One result per read asked for, in order: `undefined` where that read must run alone. */
-  resultsOf(results: readonly (BatchResult | undefined)[]): (BatchResult | undefined)[];
+  /** Each read's result, from the batch's results (in the order of `run`). */
+  resultsOf(results: readonly (BatchResult | undefined)[]): MergedResults;
+}
+
+export interface MergedResults {
+  /** One result per read asked for, in order: `undefined` where that read must run again. */
+  results: (BatchResult | undefined)[];
+  /**
+   * The reads (their indexes) whose merged read ran to its end but could not answer for them: they
+   * may run again together, unmerged. The others without a result were killed or never begun, and
+   * run alone, each under its own deadline.
+   */
+  unanswered: number[];
 }
 
 /**
@@ -47,15 +58,23 @@ export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
     resultsOf(results) {
       const split = results.map((r, at) => {
         const m = merged[at];
-        if (!m) return undefined;
-        if (!r || r.timedOut) return [];
-        return m.merger.split(r, m.parts);
+        if (!m || !r || r.timedOut) return undefined;
+        try {
+          return m.merger.split(r, m.parts);
+        } catch {
+          // A merger that fails on some output leaves its reads to their own commands; the batch's
+          // other reads keep their results.
+          return [];
+        }
       });
-      return from.map(({ at, part }) => {
+      const unanswered: number[] = [];
+      const out = from.map(({ at, part }, i) => {
         if (part === undefined) return results[at];
         const r = split[at]?.[part];
+        if (!r && split[at]) unanswered.push(i);
         return r && { ...r, timedOut: false };
       });
+      return { results: out, unanswered };
     },
   };
 }

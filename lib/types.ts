@@ -195,6 +195,11 @@ export interface TaskDefinition<Plan = unknown> {
 export interface TaskOptions {
   /** Replaces the display name. */
   name?: string;
+  /**
+   * The task runs only when this is true. A pure function of its arguments: the engine also asks
+   * it ahead of time, with what is registered so far, to leave a task that will not run out of the
+   * reads it sends ahead (lib/task-reads.ts mayRun).
+   */
   when?: (host: HostView, registered: Readonly<Record<string, TaskResult>>, facts: HostFacts) => boolean;
   tags?: readonly string[];
   /** Handler names to run at the end of the play (or at flushHandlers) if this task changed. */

@@ -34,7 +34,8 @@ test('reads with the same merger and deadline run as one, where the first of the
       ['echo c', 30, undefined],
     ],
   );
-  const back = m.resultsOf([ran('plain\n'), ran('a b d\n'), ran('x\n'), ran('c\n')]);
+  const { results: back, unanswered } = m.resultsOf([ran('plain\n'), ran('a b d\n'), ran('x\n'), ran('c\n')]);
+  assert.equal(unanswered, []);
   assert.equal(
     back.map((r) => r?.stdout),
     ['plain\n', 'a\n', 'x\n', 'b\n', 'c\n', 'd\n'],
@@ -42,11 +43,23 @@ test('reads with the same merger and deadline run as one, where the first of the
   assert.ok(back.every((r) => r?.timedOut === false));
 });
 
-test('a part the merged result cannot answer, a merged read killed at its deadline, or one never run: its reads are read alone (undefined)', () => {
-  const m = mergeReads([read('a'), read('b')]);
-  assert.equal(m.resultsOf([ran('a ?\n')]).map((r) => r?.stdout), ['a\n', undefined]);
-  assert.equal(m.resultsOf([ran('a b\n', true)]), [undefined, undefined], 'killed: each is read alone, under its own deadline');
-  assert.equal(m.resultsOf([undefined]), [undefined, undefined]);
+test('a part the merged result cannot answer is unanswered (to be read again, unmerged); a merged read killed at its deadline, or never run, leaves its reads to be read alone', () => {
+  const m = mergeReads([read('a'), read('b'), read('plain', 30, null)]);
+  const cannot = m.resultsOf([ran('a ?\n'), ran('plain\n')]);
+  assert.equal(cannot.results.map((r) => r?.stdout), ['a\n', undefined, 'plain\n']);
+  assert.equal(cannot.unanswered, [1]);
+  const killed = m.resultsOf([ran('a b\n', true), ran('plain\n')]);
+  assert.equal(killed.results.map((r) => r?.stdout), [undefined, undefined, 'plain\n'], 'killed: each is read alone, under its own deadline');
+  assert.equal(killed.unanswered, []);
+  assert.equal(m.resultsOf([undefined, ran('plain\n')]).unanswered, []);
+});
+
+test("a merger that throws on some output leaves its reads unanswered; the batch's other reads keep their results", () => {
+  const throws: ReadMerger<string> = { ...words, split: () => { throw new Error('a bug'); } };
+  const m = mergeReads([read('a', 30, throws), read('b', 30, throws), read('plain', 30, null)]);
+  const r = m.resultsOf([ran('a b\n'), ran('plain\n')]);
+  assert.equal(r.results.map((x) => x?.stdout), [undefined, undefined, 'plain\n']);
+  assert.equal(r.unanswered, [0, 1]);
 });
 
 test.run();

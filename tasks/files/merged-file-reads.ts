@@ -94,7 +94,10 @@ function distinct(parts: readonly FileReadPart[]): DistinctFile[] {
 
 type Answer = { kind: 'o' | 'a' | 'n' | 'l' } | { kind: 'f'; stat: string; hash?: string; content?: Buffer };
 
-/** Each file's answer, or `undefined` when the output does not add up (every file is then read alone). */
+/**
+ * Each file's answer (a file's content missing where head's output does not add up for it), or
+ * `undefined` when the lines before head's do not add up: every file is then read again.
+ */
 function readAnswers(out: Buffer, files: readonly DistinctFile[]): Map<string, Answer> | undefined {
   let pos = 0;
   const line = (): string | undefined => {
@@ -123,18 +126,30 @@ function readAnswers(out: Buffer, files: readonly DistinctFile[]): Map<string, A
   }
   // head -v: `==> PATH <==` before each file, after a blank line from the second on, then up to
   // HEAD_LIMIT bytes. The sizes stat gave say where each header must be, so content cannot forge
-  // one, and a file that grew or shrank between `stat` and `head` does not add up.
-  const withContent = regular.filter((f) => f.content);
-  for (const [i, f] of withContent.entries()) {
+  // one, and a file that grew or shrank between `stat` and `head` does not add up: the header
+  // after it is not where its size says (or the output does not end there). That file and those
+  // after it are then left without content (read again); the files before it are answered.
+  let previous: { content?: Buffer } | undefined;
+  let stopped = false;
+  for (const [i, f] of regular.filter((g) => g.content).entries()) {
     const header = Buffer.from(`${i === 0 ? '' : '\n'}==> ${f.path} <==\n`);
     const a = found.get(f.path)!;
     const at = pos + header.length;
     const end = at + Math.min(sizeOf(a.stat), HEAD_LIMIT);
-    if (!out.subarray(pos, at).equals(header) || end > out.length) return undefined;
+    stopped = true;
+    // Not where it should be: the file before did not have the size stat gave.
+    if (!out.subarray(pos, at).equals(header)) {
+      if (previous) previous.content = undefined;
+      break;
+    }
+    if (end > out.length) break; // this one is shorter than stat said
+    stopped = false;
     a.content = out.subarray(at, end);
+    previous = a;
     pos = end;
   }
-  if (pos !== out.length) return undefined;
+  // Bytes past the last file: it grew after stat.
+  if (!stopped && previous && pos !== out.length) previous.content = undefined;
   for (const [path, a] of found) answers.set(path, a);
   return answers;
 }

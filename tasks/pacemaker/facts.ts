@@ -38,11 +38,6 @@ export function cannotReadCib(reason: string): string {
   );
 }
 
-/**
- * The CIB. Pacemaker not installed or not running is a value (`unavailable`), not an error: the
- * task decides against the empty CIB and its apply refuses. Any other failure (a permission
- * problem, output that is not XML) throws.
- */
 /** The last CIB parsed: every crm task of a run reads the same one (a read is kept by command). Read-only. */
 let lastCib: { xml: string; cib: Cib } | undefined;
 
@@ -60,6 +55,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * The CIB. Pacemaker not installed or not running is a value (`unavailable`), not an error: the
+ * task decides against the empty CIB and its apply refuses. Any other failure (a permission
+ * problem, output that is not XML) throws.
+ */
 export const cibFact: Fact<CibState> = {
   name: 'the CIB (cibadmin --query)',
   command: () => CIB_QUERY,

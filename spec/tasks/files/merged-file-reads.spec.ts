@@ -86,24 +86,51 @@ test('a file past the content limit: its content read is left to be read alone (
   same(results[2], alone(parts[2]), 'the big file, hash only');
 });
 
-test('an answer that does not add up (a file grew or shrank between stat and head, a stat that failed, bytes past the end): no file is answered, all are read alone', () => {
+test("output that does not add up is never taken for a file's content: a file that grew or shrank between stat and head (and the one whose header that moved) is read again, the files before it are answered; lines that do not add up (a stat that failed) answer nothing", () => {
   const { parts } = files();
   const out = sh(fileReadMerger.command(parts)).stdoutBytes!;
   const text = out.toString('latin1');
-  const tampered = [
-    // The first stat line's size one more (the file grew after stat) or one less.
-    text.replace(/^(\S+\n[0-7]+ \S+ \S+ )(\d+)/, (_, a, n) => `${a}${Number(n) + 1}`),
-    text.replace(/^(\S+\n[0-7]+ \S+ \S+ )(\d+)/, (_, a, n) => `${a}${Number(n) - 1}`),
-    // stat failed part way: `!` where its line was.
-    text.replace(/^(\S+\n)[0-7]+ \S+ \S+ \d+\n/, '$1!\n'),
-    text + 'x',
-    text.slice(0, -1),
+  // The first file's bytes start after head's first header.
+  const first = text.indexOf('<==\n') + 4;
+  // head prints parts 0 to 6 (12 reads part 0's file again); the others need no content.
+  const allContent = [0, 1, 2, 3, 4, 5, 6, 12];
+  const cases: [string, string, number[]][] = [
+    ['the first file grew after stat', text.slice(0, first) + 'y' + text.slice(first), allContent],
+    ['the first file shrank after stat', text.slice(0, first) + text.slice(first + 1), allContent],
+    ['the last file grew after stat', text + 'x', [6]],
+    ['the last file shrank after stat', text.slice(0, -1), [6]],
   ];
-  for (const t of tampered) {
-    assert.is.not(t, text, 'the output was changed');
+  for (const [what, t, unanswered] of cases) {
+    assert.is.not(t, text, `${what}: the output was changed`);
+    const r = fileReadMerger.split({ code: 0, stdout: '', stderr: '', stdoutBytes: Buffer.from(t, 'latin1') }, parts);
+    r.forEach((x, i) => {
+      if (unanswered.includes(i)) assert.is(x, undefined, `${what}: read ${i} is read again`);
+      // Every other read is answered exactly as its own command would.
+      else same(x, alone(parts[i]), `${what}: read ${i}`);
+    });
+  }
+  // stat failing on one file prints a line fewer, then `!` (8 regular files: lines 1-8, then the
+  // 2 hashes); and output cut before head's.
+  const lines = text.split('\n');
+  const statFailed = [lines[0], ...lines.slice(2, 9), '!', ...lines.slice(9)].join('\n');
+  for (const t of [statFailed, text.slice(0, 40)]) {
     const r = fileReadMerger.split({ code: 0, stdout: '', stderr: '', stdoutBytes: Buffer.from(t, 'latin1') }, parts);
     assert.ok(r.every((x) => x === undefined), JSON.stringify(r.map((x) => x?.stdout)));
   }
+});
+
+test('relative paths, a leading dash among them, are read as their own commands read them', () => {
+  const dir = fresh();
+  writeFileSync(join(dir, '-dash'), 'dashed\n');
+  writeFileSync(join(dir, 'plain'), 'plain\n');
+  const inDir = (command: string) => {
+    const p = spawnSync('sh', ['-c', command], { cwd: dir });
+    return { code: p.status ?? -1, stdout: p.stdout.toString(), stderr: p.stderr.toString(), stdoutBytes: p.stdout };
+  };
+  const parts = [partOf('-dash'), partOf('plain'), partOf('-n'), partOf('-dash', false)];
+  const results = fileReadMerger.split(inDir(fileReadMerger.command(parts)), parts);
+  parts.forEach((p, i) => same(results[i], inDir(fileFact(p.path, p.withContent).command(host)), `${p.path} (content: ${p.withContent})`));
+  assert.match(results[0]!.stdout, /dashed/);
 });
 
 test('in a read batch: file reads merge into one stat and one head (2 processes for 12 files, where alone each took 2); a read the merge cannot answer is read alone', async () => {
@@ -132,6 +159,22 @@ test('in a read batch: file reads merge into one stat and one head (2 processes 
   // One batch (with one merged read), then the big file alone.
   assert.is(conn.commands.length, 2, conn.commands.map((c) => c.command.slice(0, 80)).join('\n'));
   assert.ok(conn.commands[1].command.includes(big) && !conn.commands[1].command.includes(paths[0]));
+});
+
+test('reads the merged read could not answer (two links here) go out once more together, as their own commands: one round trip, not one each', async () => {
+  const dir = fresh();
+  const target = join(dir, 'target');
+  writeFileSync(target, 'pointed at\n');
+  symlinkSync(target, join(dir, 'l1'));
+  symlinkSync(target, join(dir, 'l2'));
+  const facts = [fileFact(join(dir, 'l1'), true), fileFact(join(dir, 'l2'), true), fileFact(target, true)];
+  const conn = new FakeConnection('a', true);
+  const session = new HostSession({ name: 'a' } as never, conn);
+  session.prefetch(facts.map((f) => ({ command: f.command(host), timeoutSeconds: 30, sharesShell: f.sharesShell, merge: f.merge })));
+  for (const f of facts) same(await session.read(f.command(host), 30), sh(f.command(host)), f.name);
+  assert.is(conn.commands.length, 2, conn.commands.map((c) => c.command.slice(0, 80)).join('\n'));
+  const again = conn.commands[1].command;
+  assert.ok(again.includes('l1') && again.includes('l2') && !again.includes('keel_ft'), 'the links, each by its own command');
 });
 
 test.run();

@@ -23,7 +23,16 @@ test('a readable CIB is parsed, with no unavailable reason', () => {
 test('every crm task of a run reads the same CIB: it is parsed once, frozen (a task cannot change what the next decides on); another CIB is parsed anew', () => {
   const a = parse({ code: 0, stdout: CIB_XML }).cib;
   assert.is(parse({ code: 0, stdout: CIB_XML }).cib, a, 'the same object for the same output');
-  assert.ok(Object.isFrozen(a) && Object.isFrozen(a.primitives) && Object.values(a.primitives).every((p) => Object.isFrozen(p)));
+  // Frozen all the way down: primitives' params and ops, property sets' values.
+  const unfrozen: string[] = [];
+  const walk = (v: unknown, path: string): void => {
+    if (!v || typeof v !== 'object') return;
+    if (!Object.isFrozen(v)) unfrozen.push(path);
+    for (const [k, c] of Object.entries(v)) walk(c, `${path}.${k}`);
+  };
+  walk(a, 'cib');
+  assert.equal(unfrozen, []);
+  assert.ok(Object.values(a.primitives).some((p) => Object.keys(p).length > 2), 'the fixture has primitives with fields to freeze');
   assert.throws(() => {
     (a.properties as Record<string, unknown>).x = {};
   }, TypeError);

@@ -1,7 +1,7 @@
 import { TimeoutError } from './errors';
 import { FACTS_SCRIPT, parseHostFacts } from './host-facts';
 import { batchScript, batchSeconds, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
-import { mergeReads, type MergedResults as Answers } from './read-merge';
+import { mergeReads, type MergedResults } from './read-merge';
 import type { Connection, ExecResult, HostFacts, HostView, Stdin, TaskResult } from './types';
 
 /** Gathering a host's facts takes one short script; a host that cannot answer it in this long is failed. */
@@ -105,7 +105,7 @@ export class HostSession {
     const batch = this.runBatch(list);
     // The reads a merged read could not answer (a file that changed while it was read, a link)
     // go out once more, as one batch of their own commands, not one round trip each.
-    let again: Promise<Answers> | undefined;
+    let again: Promise<MergedResults> | undefined;
     const retry = (unanswered: number[]) => (again ??= this.runBatch(unanswered.map((i) => ({ ...list[i], merge: undefined }))));
     list.forEach((e, i) =>
       this.remember(
@@ -123,7 +123,7 @@ export class HostSession {
   }
 
   /** One round trip for these reads, those of a kind merged (lib/read-merge.ts). */
-  private runBatch(list: readonly BatchEntry[]): Promise<Answers> {
+  private runBatch(list: readonly BatchEntry[]): Promise<MergedResults> {
     const merged = mergeReads(list);
     const plan = batchScript(merged.run);
     // The batch kills its own reads at their deadlines: no `timeout` around it on the host. Its

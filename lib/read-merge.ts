@@ -43,13 +43,14 @@ export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
   const merged: { merger: ReadMerger; parts: unknown[] }[] = [];
   reads.forEach((e, i) => {
     const g = e.merge && groups.get(e.merge.by)!.get(e.timeoutSeconds)!;
-    if (!e.merge || !g || g.reads.length < 2) {
+    if (!g || g.reads.length < 2) {
       from[i] = { at: run.push({ command: e.command, timeoutSeconds: e.timeoutSeconds, sharesShell: e.sharesShell }) - 1 };
       return;
     }
     if (g.reads[0] === i) {
-      const at = run.push({ command: e.merge.by.command(g.parts), timeoutSeconds: e.timeoutSeconds, sharesShell: e.merge.by.sharesShell }) - 1;
-      merged[at] = { merger: e.merge.by, parts: g.parts };
+      const by = e.merge!.by;
+      const at = run.push({ command: by.command(g.parts), timeoutSeconds: e.timeoutSeconds, sharesShell: by.sharesShell }) - 1;
+      merged[at] = { merger: by, parts: g.parts };
       g.reads.forEach((r, part) => (from[r] = { at, part }));
     }
   });

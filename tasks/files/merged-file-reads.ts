@@ -130,26 +130,26 @@ function readAnswers(out: Buffer, files: readonly DistinctFile[]): Map<string, A
   // after it is not where its size says (or the output does not end there). That file and those
   // after it are then left without content (read again); the files before it are answered.
   let previous: { content?: Buffer } | undefined;
-  let stopped = false;
+  let whole = true;
   for (const [i, f] of regular.filter((g) => g.content).entries()) {
     const header = Buffer.from(`${i === 0 ? '' : '\n'}==> ${f.path} <==\n`);
     const a = found.get(f.path)!;
     const at = pos + header.length;
     const end = at + Math.min(sizeOf(a.stat), HEAD_LIMIT);
-    stopped = true;
     // Not where it should be: the file before did not have the size stat gave.
-    if (!out.subarray(pos, at).equals(header)) {
-      if (previous) previous.content = undefined;
+    const misplaced = !out.subarray(pos, at).equals(header);
+    if (misplaced && previous) previous.content = undefined;
+    // Misplaced, or this file shorter than stat said: it and the files after it are read again.
+    if (misplaced || end > out.length) {
+      whole = false;
       break;
     }
-    if (end > out.length) break; // this one is shorter than stat said
-    stopped = false;
     a.content = out.subarray(at, end);
     previous = a;
     pos = end;
   }
   // Bytes past the last file: it grew after stat.
-  if (!stopped && previous && pos !== out.length) previous.content = undefined;
+  if (whole && previous && pos !== out.length) previous.content = undefined;
   for (const [path, a] of found) answers.set(path, a);
   return answers;
 }

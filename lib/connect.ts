@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { ParsedKey } from 'ssh2';
 import { LocalConnection } from './connection/local';
 import { SshConnection, type SshEndpoint, type SshKey, type SshTarget } from './connection/ssh';
-import { ssh2 } from './connection/ssh2';
+import { keyParser } from './connection/ssh2';
 import { UsageError } from './errors';
 import type { ResolvedHost } from './inventory';
 import { registerSecret } from './secrets';
@@ -236,7 +236,7 @@ export class Connector {
       const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'cannot be read (permission denied)' : code === 'EISDIR' ? 'is a directory' : `cannot be read (${code ?? (err as Error).message})`;
       throw new UsageError(`${named} ${why}`);
     }
-    let parsed: ParsedKey | Error = firstKey(ssh2().utils.parseKey(data));
+    let parsed: ParsedKey | Error = firstKey(keyParser().parseKey(data));
     if (parsed instanceof Error && /no passphrase given/i.test(parsed.message)) {
       const decrypted = await this.decrypt(data, ref, named, hasAgent);
       if (decrypted === undefined) return undefined;
@@ -251,7 +251,7 @@ export class Connector {
     const fromEnv = this.env[PASSPHRASE_ENV];
     if (fromEnv) {
       registerSecret(fromEnv);
-      const parsed = firstKey(ssh2().utils.parseKey(data, fromEnv));
+      const parsed = firstKey(keyParser().parseKey(data, fromEnv));
       if (parsed instanceof Error) throw new UsageError(`${named} is encrypted and ${PASSPHRASE_ENV} does not decrypt it (wrong passphrase?)`);
       return parsed;
     }
@@ -265,7 +265,7 @@ export class Connector {
       for (let attempt = 1; attempt <= 3; attempt++) {
         const pass = await ask(`Enter passphrase for key '${ref.file}': `);
         registerSecret(pass);
-        const parsed = firstKey(ssh2().utils.parseKey(data, pass));
+        const parsed = firstKey(keyParser().parseKey(data, pass));
         if (!(parsed instanceof Error)) return parsed;
       }
       throw new UsageError(`${named}: wrong passphrase, three times`);

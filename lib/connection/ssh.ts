@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { Readable, type Duplex } from 'node:stream';
 import pLimit from 'p-limit';
 import type { AnyAuthMethod, AuthenticationType, Client, ConnectConfig, ParsedKey } from 'ssh2';
 import { HostKeyError, TimeoutError, UnreachableError } from '../errors';
 import { knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyPolicy, type KnownKey } from '../known-hosts';
 import { quote } from '../quote';
-import { ssh2 } from './ssh2';
+import { sshClient } from './ssh2';
 import type { Connection, ExecOptions, ExecResult } from '../types';
 
 /** A private key, already read (and decrypted) before any connection; `file` names it in messages. */
@@ -48,7 +49,8 @@ const MAX_CHANNELS = 8;
 
 /** One SSH connection per host for the whole run; every command is an exec channel on it. */
 export class SshConnection implements Connection {
-  private client: Client = new (ssh2().Client)();
+  /** Made once the first hop's TCP connection is under way (loading ssh2's client is ~40 ms). */
+  private client!: Client;
   /** The jump hosts' connections, first hop first; the target's connection runs through the last. */
   private jumpClients: Client[] = [];
   private lost?: Error;
@@ -74,11 +76,13 @@ export class SshConnection implements Connection {
   private async connect(): Promise<void> {
     const t = this.target;
     const known = parseKnownHosts(readIfExists(t.hostKeys.file));
-    let sock: Duplex | undefined;
     const hops = t.jumps ?? [];
+    // The first hop's TCP connection opens before ssh2's client loads: see dial.
+    let sock: Duplex | undefined = await dial(hops[0] ?? t);
+    this.client = new (sshClient())();
     for (const [i, hop] of hops.entries()) {
       const via = `jump host ${hop.name}`;
-      const client = new (ssh2().Client)();
+      const client = new (sshClient())();
       this.jumpClients.push(client);
       await this.handshake(client, hop, known, sock, via);
       // After set-up, a jump host's trouble shows as the target's connection closing.
@@ -229,7 +233,7 @@ export class SshConnection implements Connection {
   }
 
   async close(): Promise<void> {
-    this.client.end();
+    this.client?.end();
     for (const c of [...this.jumpClients].reverse()) c.end();
   }
 }
@@ -245,6 +249,27 @@ export function withRemoteDeadline(command: string, timeoutMs: number | undefine
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
   // --verbose makes timeout say on stderr that it killed the command: how a kill is told from an exit 137.
   return `if command -v timeout >/dev/null 2>&1; then exec timeout -s KILL --verbose ${seconds} sh -c ${quote(command)}; else exec sh -c ${quote(command)}; fi`;
+}
+
+/**
+ * Opens a TCP connection to the first hop, then yields one turn of the event loop: every host of
+ * the run's first wave sends its SYN before this process spends ~40 ms loading ssh2's client, and
+ * each host's sshd (a fork and an exec before its first byte: ~45 ms on the lab) starts meanwhile.
+ * Keys were read and checked before (lib/connect.ts, with ssh2's key parser alone), so no host is
+ * contacted before a bad key or parameter fails the run.
+ *
+ * Undefined when the connection failed within that turn (refused, no route): ssh2 then dials
+ * again itself, so such a host is reported exactly as ssh2 reports it (and fails again at once).
+ */
+async function dial(e: SshEndpoint): Promise<Socket | undefined> {
+  const sock = tcpConnect({ host: e.address, port: e.port });
+  let failed = false;
+  // Kept on: an error while ssh2 has the socket is ssh2's to report, this only notes the early ones.
+  sock.on('error', () => (failed = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  if (!failed) return sock;
+  sock.destroy();
+  return undefined;
 }
 
 /** A missing known_hosts file is an empty one; it is read once here, not once to test and again to parse. */

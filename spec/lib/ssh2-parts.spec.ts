@@ -1,0 +1,92 @@
+/**
+ * keel loads ssh2 in two halves (lib/connection/ssh2.ts): the key parser when keys are checked,
+ * before any host is contacted, and the client only once the first hop's TCP connection is under
+ * way (lib/connection/ssh.ts dial), so its loading overlaps the host's sshd starting up. Each spec
+ * file runs in its own process: nothing has loaded ssh2 before these tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import net, { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { SshConnection } from '../../lib/connection/ssh';
+import { keyParser, sshClient } from '../../lib/connection/ssh2';
+import { UnreachableError } from '../../lib/errors';
+
+const loaded = (m: string) => require.cache[require.resolve(m)] !== undefined;
+
+test('a connection opens before ssh2\'s client is loaded; the keys were parsed before, without it', async () => {
+  assert.not.ok(loaded('ssh2/lib/client.js'), 'nothing loaded the client yet');
+  const dir = mkdtempSync(join(tmpdir(), 'keel-ssh2-parts-'));
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'key')]);
+  const key = keyParser().parseKey(readFileSync(join(dir, 'key')));
+  assert.not.ok(key instanceof Error, String(key));
+  assert.not.ok(loaded('ssh2/lib/client.js'), 'parsing a key does not load the client');
+  assert.not.ok(loaded('ssh2'), 'nor ssh2\'s index (its server, HTTP agents, key generator)');
+
+  // A host that accepts and hangs up: the set-up fails, after the connection was made.
+  const server = createServer((s) => s.destroy());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  const clientLoadedAtConnect: boolean[] = [];
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    clientLoadedAtConnect.push(loaded('ssh2/lib/client.js'));
+    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof connect;
+  try {
+    const err = await SshConnection.open({
+      name: 'h',
+      address: '127.0.0.1',
+      port,
+      user: 'root',
+      keys: [{ file: join(dir, 'key'), key: Array.isArray(key) ? key[0] : (key as never) }],
+      hostKeys: { file: join(dir, 'known_hosts'), acceptNew: false },
+      become: false,
+      connectTimeoutMs: 5000,
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    assert.instance(err, UnreachableError);
+    assert.is(err!.message, `h: unreachable: Connection lost before handshake (root@127.0.0.1:${port})`);
+  } finally {
+    net.Socket.prototype.connect = connect;
+    server.close();
+  }
+  assert.equal(clientLoadedAtConnect, [false], 'one connection, made before the client loaded');
+  assert.ok(loaded('ssh2/lib/client.js'), 'the client loaded for the handshake');
+});
+
+test('the two halves are the modules ssh2 itself exports (a new ssh2 that moved them fails here)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ssh2 = require('ssh2') as typeof import('ssh2');
+  assert.is(sshClient(), ssh2.Client);
+  assert.is(keyParser().parseKey, ssh2.utils.parseKey);
+});
+
+test('a host that refuses at once, before the client loaded, is reported as ssh2 reports a refusal', async () => {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  const err = await SshConnection.open({
+    name: 'gone',
+    address: '127.0.0.1',
+    port,
+    user: 'root',
+    keys: [],
+    hostKeys: { file: '/nonexistent/known_hosts', acceptNew: false },
+    become: false,
+    connectTimeoutMs: 5000,
+  }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  assert.instance(err, UnreachableError);
+  assert.is(err!.message, `gone: unreachable: connection refused by root@127.0.0.1:${port}`);
+});
+
+test.run();

@@ -35,14 +35,14 @@ export function schemaKey(schema: object): string {
   return JSON.stringify(schema);
 }
 
-let table: Record<string, ValidateFunction> | undefined;
+let table: Record<string, () => ValidateFunction> | undefined;
 
 /** The table's validator for this schema, if it has one (the table is loaded on first use). */
 function precompiled(schema: object): ValidateFunction | undefined {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   table ??= (require('./generated/validators') as typeof import('./generated/validators')).validators;
   const key = schemaKey(schema);
-  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key]() : undefined;
 }
 const compiled = new WeakMap<object, ValidateFunction>();
 let ajv: import('ajv').default | undefined;

@@ -66,4 +66,20 @@ test('planning the HA playbook (--list-tasks) never loads ajv\'s compiler', () =
   assert.match(r.stderr, 'ajv-core-loaded=false');
 });
 
+test('loading the table builds no validator: each is built on first use, once (a run builds only those of what it plans)', () => {
+  // What runs when the file loads: its top-level statements. Only declarations and the table may be there.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  const file = ts.createSourceFile('validators.js', readFileSync(VALIDATORS_FILE, 'utf8'), ts.ScriptTarget.ES2022);
+  const run = file.statements.filter((st) => !ts.isFunctionDeclaration(st) && !(ts.isVariableStatement(st) && st.declarationList.declarations.every((d) => !d.initializer)));
+  const text = run.map((st) => st.getText(file).slice(0, 'exports.validators = {'.length));
+  assert.equal(text, ['"use strict";', 'exports.validators = {'], 'top-level code besides the builders and the table');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { validators } = require(VALIDATORS_FILE) as typeof import('../../lib/generated/validators');
+  const [key] = Object.keys(validators);
+  const first = validators[key]();
+  assert.type(first, 'function');
+  assert.is(validators[key](), first, 'built once');
+});
+
 test.run();

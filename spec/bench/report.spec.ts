@@ -30,4 +30,21 @@ test("the literal target's budget: npx alone, and npx with ts-node's own start, 
   assert.match(md, "- nochange: `npx ts-node -e 0` + the floor (medians): 1.18 + 0.690 = 1.87 s, against 1/10 of Ansible = 1.68 s: **above the literal target's budget before keel does anything**");
 });
 
+test('the CPU target: what start-up alone (the bundle\'s --help) leaves of 0.3 s, and what the run took beyond it', () => {
+  const cpuRow = (group: string, id: string, cpu: number): Row => ({ ...row(group, id, 1), samples: [1, 2, 3].map(() => ({ wall: 1, cpu, rssMb: 50, load1: 0.5, note: '' })) });
+  const md = writeResults({
+    commit: 'abc',
+    dirty: false,
+    rows: [cpuRow('startup', 'keel-node-help', 0.18), cpuRow('nochange', 'keel-node', 0.44)],
+    breakdowns: [],
+    facts: [],
+    runs: 3,
+    freshRuns: 0,
+    date: '2026-12-02T00:00:00Z',
+    fanoutSizes: [],
+  });
+  assert.match(md, '- nochange: compiled, CPU ≤ 0.3 s at 2 hosts: 0.44 s: **not met**');
+  assert.match(md, "- nochange: CPU of start-up alone (the bundle's `--help`: node and keel loaded) 0.18 s leaves 0.12 s of the 0.3 s target for reading the inventory, 2 hosts' SSH (ssh2 loaded, handshakes) and the run, which took 0.26 s");
+});
+
 test.run();

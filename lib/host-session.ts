@@ -1,6 +1,6 @@
 import { TimeoutError } from './errors';
 import { FACTS_SCRIPT, parseHostFacts } from './host-facts';
-import { batchScript, batchSeconds, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
+import { batchScript, killedAtDeadline, parseBatch, type BatchEntry, type BatchResult } from './probe-batch';
 import { mergeReads, type MergedResults } from './read-merge';
 import type { Connection, ExecResult, HostFacts, HostView, Stdin, TaskResult } from './types';
 
@@ -114,7 +114,7 @@ export class HostSession {
           let r = results[i];
           const k = unanswered.indexOf(i);
           if (!r && k >= 0 && unanswered.length > 1) r = (await retry(unanswered)).results[k];
-          // Not given its whole deadline in a batch (a read before it used up their group's time),
+          // Not given its whole deadline in a batch (a read before it used up the batch's time),
           // or left unanswered: read alone.
           return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : this.readAlone(e.command, e.timeoutSeconds);
         }),
@@ -126,9 +126,8 @@ export class HostSession {
   private runBatch(list: readonly BatchEntry[]): Promise<MergedResults> {
     const merged = mergeReads(list);
     const plan = batchScript(merged.run);
-    // The batch kills its own reads at their deadlines: no `timeout` around it on the host. Its
-    // groups run one after another, so it may take the sum of their deadlines.
-    const deadline = Date.now() + batchSeconds(plan) * 1000 + BATCH_SLACK_MS;
+    // The batch kills its own reads at their deadline: no `timeout` around it on the host.
+    const deadline = Date.now() + plan.seconds * 1000 + BATCH_SLACK_MS;
     return this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
       if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
       return merged.resultsOf(parseBatch(plan, r.stdoutBytes ?? r.stdout, r.stderr));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { batchScript, batchSeconds, parseBatch, type Batch } from '../../lib/probe-batch';
+import { batchScript, parseBatch, type Batch } from '../../lib/probe-batch';
 
 const entries = (commands: string[], timeoutSeconds = 30) => commands.map((command) => ({ command, timeoutSeconds }));
 
@@ -54,17 +54,19 @@ test("what the login shell prints before the batch (a .bashrc), on either stream
   assert.equal(rs, [{ code: 0, stdout: 'one\n', stderr: 'oops\n', timedOut: false }]);
 });
 
-test('a batch starts the reads, a subshell per read and a timeout and a shell per deadline, no other process', () => {
+test('a batch starts the reads, a subshell per read, one timeout and one shell, no other process', () => {
   // In a new PID namespace the last PID handed out is the number of processes started. Three
   // reads that start nothing themselves (builtins) at two deadlines, then the counting `cat`:
-  // sh, 3 subshells, 2 × (timeout, shell), cat = 9. (Reads run concurrently into temporary files
-  // took 15: mktemp, wc, cat, rm and a background job per read besides.)
+  // sh, 3 subshells, timeout, shell, cat = 7. (A timeout and a shell per distinct deadline took 9;
+  // reads run concurrently into temporary files took 15: mktemp, wc, cat, rm and a background job per read besides.)
   const batch = batchScript([...entries([':', ':'], 30), ...entries([':'], 5)]);
   const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${batch.script}cat /proc/sys/kernel/ns_last_pid >&2`]);
   assert.is(p.status, 0, p.stderr.toString());
   const count = Number(p.stderr.toString().trim().split('\n').pop());
-  assert.is(count, 9, `processes started: ${count}`);
-  assert.is(batch.script.match(/^\$\{k:\+timeout -s KILL \d+\} sh -c /gm)?.length, 2, 'one timeout per distinct deadline, not one per read');
+  assert.is(count, 7, `processes started: ${count}`);
+  assert.is(batch.script.match(/^\$\{k:\+timeout -s KILL \d+\} sh -c /gm)?.length, 1, 'one timeout for the batch, not one per deadline or per read');
+  assert.equal(batch.order, [2, 0, 1], 'shortest deadline first');
+  assert.is(batch.seconds, 5, 'under the shortest deadline');
 });
 
 test("a read that declares it leaves the shell as it was (Fact.sharesShell) runs without a subshell of its own: its exit code and output stay its own (its variables persist, hence facts name theirs keel_*)", () => {
@@ -95,36 +97,43 @@ test('a shared read that ends the shell after all (`exit`) reports that exit cod
   assert.is(rs[1], undefined);
 });
 
-test('a read past its deadline is killed and marked timed out; reads at other deadlines are not held up', () => {
+test('a read past its deadline is killed and marked timed out; the reads after it, with later deadlines, are left to be read again', () => {
   const started = Date.now();
   const rs = run(
     batchScript([
-      { command: 'sleep 600', timeoutSeconds: 1 },
       { command: 'echo quick', timeoutSeconds: 30 },
+      { command: 'sleep 600', timeoutSeconds: 1 },
       { command: 'exit 137', timeoutSeconds: 30 },
     ]),
   );
   const elapsed = Date.now() - started;
-  assert.is(rs[0]!.timedOut, true);
-  assert.is(rs[0]!.code, 137);
-  assert.is(rs[1]!.stdout, 'quick\n');
-  assert.equal(rs[2], { code: 137, stdout: '', stderr: '', timedOut: false }, 'a command that exits 137 by itself was not killed');
+  assert.is(rs[1]!.timedOut, true, 'the shortest deadline runs first, and has all of it');
+  assert.is(rs[1]!.code, 137);
+  assert.is(rs[0], undefined, 'never began: its own deadline has not run');
+  assert.is(rs[2], undefined);
   assert.ok(elapsed < 10_000, `the batch took ${elapsed} ms`);
 });
 
-test("a killed read's own children die with it, and it keeps what it printed; a read of its group not begun is left to be read again", () => {
+test('a command that exits 137 by itself was not killed', () => {
+  assert.equal(runBatch(['exit 137', 'echo after']), [
+    { code: 137, stdout: '', stderr: '', timedOut: false },
+    { code: 0, stdout: 'after\n', stderr: '', timedOut: false },
+  ]);
+});
+
+test("a killed read's own children die with it, and it keeps what it printed; a read not begun is left to be read again", () => {
   const pidFile = join(mkdtempSync(join(tmpdir(), 'keel-batch-')), 'child.pid');
   const batch = batchScript([
     { command: `echo partial; echo warn >&2; sleep 600 & echo $! >${pidFile}; wait`, timeoutSeconds: 1 },
     { command: 'echo never', timeoutSeconds: 1 },
-    { command: 'echo later group', timeoutSeconds: 2 },
+    { command: 'echo later deadline', timeoutSeconds: 2 },
   ]);
   // A child left running would hold the batch's output open: the bound makes that a failure, not a hang.
   const rs = run(batch, { timeout: 20_000 });
   assert.equal(rs[0], { code: 137, stdout: 'partial\n', stderr: 'warn\n', timedOut: true });
   assert.is(rs[1], undefined, 'never began: its own deadline has not run');
-  assert.equal(rs[2], { code: 0, stdout: 'later group\n', stderr: '', timedOut: false });
-  assert.is(batchSeconds(batch), 3, 'groups run one after another: the batch may take the sum of their deadlines');
+  assert.is(rs[2], undefined, 'nor this one');
+  assert.is(batch.seconds, 1, 'one deadline for the batch: its shortest read\'s');
   const child = Number(readFileSync(pidFile, 'utf8'));
   assert.ok(child > 0);
   assert.ok(stopped(child), `the read's child ${child} outlived its deadline`);
@@ -173,10 +182,12 @@ test('output cut short is an error, never a wrong result', () => {
   const batch = batchScript([...entries(['echo a'], 30), ...entries(['echo b'], 5)]);
   const p = spawnSync('sh', ['-c', batch.script]);
   const [out, err] = [p.stdout.toString(), p.stderr.toString()];
-  assert.throws(() => parseBatch(batch, out.slice(0, -2), err), /ended early \(1 of 2 results\)/);
-  assert.throws(() => parseBatch(batch, out, err.slice(0, -2)), /ended early \(1 of 2 results\)/);
-  assert.throws(() => parseBatch(batch, 'nothing', ''), /ended early \(0 of 2 results\)/);
-  assert.throws(() => parseBatch(batch, out.replace(`\n${batch.marker} s\n`, ''), err), /ended early \(0 of 2 results\)/, 'no start boundary');
+  assert.throws(() => parseBatch(batch, out.slice(0, -2), err), /ended early \(no end boundary; 2 of 2 results\)/);
+  assert.throws(() => parseBatch(batch, out, err.slice(0, -2)), /ended early \(no end boundary; 2 of 2 results\)/);
+  const cut = out.slice(0, out.indexOf(`\n${batch.marker} r 0 `));
+  assert.throws(() => parseBatch(batch, cut, err), /ended early \(no end boundary; 1 of 2 results\)/, 'cut inside the second read (b ran first)');
+  assert.throws(() => parseBatch(batch, 'nothing', ''), /ended early \(no end boundary; 0 of 2 results\)/);
+  assert.throws(() => parseBatch(batch, out.replace(`\n${batch.marker} s\n`, ''), err), /ended early \(no end boundary; 0 of 2 results\)/, 'no start boundary');
 });
 
 test.run();

@@ -126,8 +126,9 @@ export class HostSession {
   private runBatch(list: readonly BatchEntry[]): Promise<MergedResults> {
     const merged = mergeReads(list);
     const plan = batchScript(merged.run);
-    // The batch kills its own reads at their deadline: no `timeout` around it on the host.
-    const deadline = Date.now() + plan.seconds * 1000 + BATCH_SLACK_MS;
+    // The batch kills its own reads at their deadline: no `timeout` around it on the host. A host
+    // without `timeout` kills nothing: there the client's bound is the sum of the reads' deadlines.
+    const deadline = Date.now() + Math.max(plan.seconds, plan.unkilledSeconds) * 1000 + BATCH_SLACK_MS;
     return this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
       if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
       return merged.resultsOf(parseBatch(plan, r.stdoutBytes ?? r.stdout, r.stderr));

@@ -23,6 +23,8 @@ export interface Batch {
   marker: string;
   order: number[];
   seconds: number;
+  /** The client's bound where the host has no `timeout` (nothing kills the reads there): the sum of their distinct deadlines. */
+  unkilledSeconds: number;
   count: number;
 }
 
@@ -75,7 +77,8 @@ export function batchScript(entries: readonly BatchEntry[]): Batch {
     `\${k:+timeout -s KILL ${deadline}} sh -c ${quote(['exec 2>&3 3>&-', ...body].join('\n'))} 3>&2 2>/dev/null`,
     `c=$?; printf '\\n${marker} g\\n' >&2; printf '\\n${marker} g %s\\n' $c`,
   ];
-  return { script: lines.join('\n') + '\n', marker, order, seconds: deadline, count: entries.length };
+  const unkilledSeconds = [...new Set(order.map(seconds))].reduce((sum, n) => sum + n, 0);
+  return { script: lines.join('\n') + '\n', marker, order, seconds: deadline, unkilledSeconds, count: entries.length };
 }
 
 /** A read in a subshell of its own, or in the batch's shell when it leaves that shell as it was. */

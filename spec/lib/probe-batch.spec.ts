@@ -67,6 +67,7 @@ test('a batch starts the reads, a subshell per read, one timeout and one shell, 
   assert.is(batch.script.match(/^\$\{k:\+timeout -s KILL \d+\} sh -c /gm)?.length, 1, 'one timeout for the batch, not one per deadline or per read');
   assert.equal(batch.order, [2, 0, 1], 'shortest deadline first');
   assert.is(batch.seconds, 5, 'under the shortest deadline');
+  assert.is(batch.unkilledSeconds, 35, 'a host without timeout: the client waits the sum of the distinct deadlines');
 });
 
 test("a read that declares it leaves the shell as it was (Fact.sharesShell) runs without a subshell of its own: its exit code and output stay its own (its variables persist, hence facts name theirs keel_*)", () => {

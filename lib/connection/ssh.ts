@@ -49,7 +49,7 @@ const MAX_CHANNELS = 8;
 
 /** One SSH connection per host for the whole run; every command is an exec channel on it. */
 export class SshConnection implements Connection {
-  /** Made once the first hop's TCP connection is under way (loading ssh2's client is ~40 ms). */
+  /** Made once the first hop's TCP connection is under way (loading ssh2's client is ~30 ms). */
   private client!: Client;
   /** The jump hosts' connections, first hop first; the target's connection runs through the last. */
   private jumpClients: Client[] = [];
@@ -78,21 +78,28 @@ export class SshConnection implements Connection {
     const known = parseKnownHosts(readIfExists(t.hostKeys.file));
     const hops = t.jumps ?? [];
     // The first hop's TCP connection opens before ssh2's client loads: see dial.
-    let sock: Duplex | undefined = await dial(hops[0] ?? t);
-    this.client = new (sshClient())();
-    for (const [i, hop] of hops.entries()) {
-      const via = `jump host ${hop.name}`;
-      const client = new (sshClient())();
-      this.jumpClients.push(client);
-      await this.handshake(client, hop, known, sock, via);
-      // After set-up, a jump host's trouble shows as the target's connection closing.
-      client.on('error', () => {});
-      const next = hops[i + 1] ?? t;
-      sock = await forward(client, next).catch((err: Error) => {
-        throw new UnreachableError(t.name, `${via} could not reach ${next.address}:${next.port}: ${err.message}`);
-      });
+    const dialled = await dial(hops[0] ?? t);
+    let sock: Duplex | undefined = dialled;
+    try {
+      this.client = new (sshClient())();
+      for (const [i, hop] of hops.entries()) {
+        const via = `jump host ${hop.name}`;
+        const client = new (sshClient())();
+        this.jumpClients.push(client);
+        await this.handshake(client, hop, known, sock, via);
+        // After set-up, a jump host's trouble shows as the target's connection closing.
+        client.on('error', () => {});
+        const next = hops[i + 1] ?? t;
+        sock = await forward(client, next).catch((err: Error) => {
+          throw new UnreachableError(t.name, `${via} could not reach ${next.address}:${next.port}: ${err.message}`);
+        });
+      }
+      await this.handshake(this.client, t, known, sock);
+    } catch (err) {
+      // ssh2 closes a socket it has taken; one it never took (set-up failed before) is closed here.
+      dialled?.destroy();
+      throw err;
     }
-    await this.handshake(this.client, t, known, sock);
   }
 
   /** Connects and authenticates one client to one endpoint, over `sock` when it is behind a jump host. */
@@ -253,13 +260,15 @@ export function withRemoteDeadline(command: string, timeoutMs: number | undefine
 
 /**
  * Opens a TCP connection to the first hop, then yields one turn of the event loop: every host of
- * the run's first wave sends its SYN before this process spends ~40 ms loading ssh2's client, and
+ * the run's first wave given by address sends its SYN before this process spends ~30 ms loading
+ * ssh2's client (a host name is looked up first, and may connect after), and
  * each host's sshd (a fork and an exec before its first byte: ~45 ms on the lab) starts meanwhile.
  * Keys were read and checked before (lib/connect.ts, with ssh2's key parser alone), so no host is
  * contacted before a bad key or parameter fails the run.
  *
- * Undefined when the connection failed within that turn (refused, no route): ssh2 then dials
- * again itself, so such a host is reported exactly as ssh2 reports it (and fails again at once).
+ * Undefined when the connection failed within that turn (an error the system reports at once, such
+ * as no route to the network; a refusal takes a round trip and reaches ssh2 as ever): ssh2 then
+ * dials again itself, so such a host is reported exactly as ssh2 reports it.
  */
 async function dial(e: SshEndpoint): Promise<Socket | undefined> {
   const sock = tcpConnect({ host: e.address, port: e.port });

@@ -11,11 +11,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SshConnection } from '../../lib/connection/ssh';
+import { SshConnection, type SshTarget } from '../../lib/connection/ssh';
 import { keyParser, sshClient } from '../../lib/connection/ssh2';
 import { UnreachableError } from '../../lib/errors';
 
 const loaded = (m: string) => require.cache[require.resolve(m)] !== undefined;
+
+/** What opening a connection to 127.0.0.1:port as root failed with (undefined if it opened). */
+function openError(name: string, port: number, more: Partial<SshTarget> = {}): Promise<Error | undefined> {
+  const target: SshTarget = { name, address: '127.0.0.1', port, user: 'root', keys: [], hostKeys: { file: '/nonexistent/known_hosts', acceptNew: false }, become: false, connectTimeoutMs: 5000, ...more };
+  return SshConnection.open(target).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+}
+
+/** A listening server on 127.0.0.1 and its port. */
+async function listen(onConnection?: (s: net.Socket) => void): Promise<{ server: net.Server; port: number }> {
+  const server = createServer(onConnection);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
 
 test('a connection opens before ssh2\'s client is loaded; the keys were parsed before, without it', async () => {
   assert.not.ok(loaded('ssh2/lib/client.js'), 'nothing loaded the client yet');
@@ -27,9 +43,7 @@ test('a connection opens before ssh2\'s client is loaded; the keys were parsed b
   assert.not.ok(loaded('ssh2'), 'nor ssh2\'s index (its server, HTTP agents, key generator)');
 
   // A host that accepts and hangs up: the set-up fails, after the connection was made.
-  const server = createServer((s) => s.destroy());
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
+  const { server, port } = await listen((s) => s.destroy());
   const clientLoadedAtConnect: boolean[] = [];
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
@@ -37,19 +51,10 @@ test('a connection opens before ssh2\'s client is loaded; the keys were parsed b
     return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
   } as typeof connect;
   try {
-    const err = await SshConnection.open({
-      name: 'h',
-      address: '127.0.0.1',
-      port,
-      user: 'root',
+    const err = await openError('h', port, {
       keys: [{ file: join(dir, 'key'), key: Array.isArray(key) ? key[0] : (key as never) }],
       hostKeys: { file: join(dir, 'known_hosts'), acceptNew: false },
-      become: false,
-      connectTimeoutMs: 5000,
-    }).then(
-      () => undefined,
-      (e: Error) => e,
-    );
+    });
     assert.instance(err, UnreachableError);
     assert.is(err!.message, `h: unreachable: Connection lost before handshake (root@127.0.0.1:${port})`);
   } finally {
@@ -67,26 +72,27 @@ test('the two halves are the modules ssh2 itself exports (a new ssh2 that moved 
   assert.is(keyParser().parseKey, ssh2.utils.parseKey);
 });
 
-test('a host that refuses at once, before the client loaded, is reported as ssh2 reports a refusal', async () => {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as net.AddressInfo).port;
+test('a host that refuses is reported as ssh2 reports a refusal', async () => {
+  const { server, port } = await listen();
   await new Promise<void>((r) => server.close(() => r()));
-  const err = await SshConnection.open({
-    name: 'gone',
-    address: '127.0.0.1',
-    port,
-    user: 'root',
-    keys: [],
-    hostKeys: { file: '/nonexistent/known_hosts', acceptNew: false },
-    become: false,
-    connectTimeoutMs: 5000,
-  }).then(
-    () => undefined,
-    (e: Error) => e,
-  );
+  const err = await openError('gone', port);
   assert.instance(err, UnreachableError);
   assert.is(err!.message, `gone: unreachable: connection refused by root@127.0.0.1:${port}`);
+});
+
+test('a set-up that fails before ssh2 takes the dialled socket closes that socket', async () => {
+  // A key file read at connect time (SshTarget.keyFile) that is missing: the set-up throws before ssh2 connects.
+  let closed!: () => void;
+  const hungUp = new Promise<void>((r) => (closed = r));
+  const { server, port } = await listen((s) => s.on('close', closed).on('error', () => {}));
+  try {
+    const err = await openError('leaky', port, { keyFile: '/nonexistent/key' });
+    assert.match(err!.message, 'ENOENT');
+    const timer = new Promise<string>((r) => setTimeout(() => r('still open'), 3000));
+    assert.is(await Promise.race([hungUp.then(() => 'closed'), timer]), 'closed', 'the connection was left open');
+  } finally {
+    server.close();
+  }
 });
 
 test.run();

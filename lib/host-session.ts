@@ -128,7 +128,7 @@ export class HostSession {
     const plan = batchScript(merged.run);
     // The batch kills its own reads at their deadline: no `timeout` around it on the host. A host
     // without `timeout` kills nothing: there the client's bound is the sum of the reads' deadlines.
-    const deadline = Date.now() + Math.max(plan.seconds, plan.unkilledSeconds) * 1000 + BATCH_SLACK_MS;
+    const deadline = Date.now() + plan.unkilledSeconds * 1000 + BATCH_SLACK_MS;
     return this.exec(plan.script, deadline, { deadlinesOnHost: true }).then((r) => {
       if (r.code !== 0) throw new Error(`read batch failed (exit ${r.code}): ${r.stderr.trim()}`);
       return merged.resultsOf(parseBatch(plan, r.stdoutBytes ?? r.stdout, r.stderr));

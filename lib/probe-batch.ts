@@ -23,7 +23,7 @@ export interface Batch {
   marker: string;
   order: number[];
   seconds: number;
-  /** The client's bound where the host has no `timeout` (nothing kills the reads there): the sum of their distinct deadlines. */
+  /** The client's bound, for a host without `timeout` (nothing kills the reads there): the sum of their distinct deadlines, never less than `seconds`. */
   unkilledSeconds: number;
   count: number;
 }

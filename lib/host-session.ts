@@ -96,29 +96,44 @@ export class HostSession {
     return this.exec(command, Date.now() + timeoutSeconds * 1000).then((r) => ({ ...r, timedOut: false, timeoutSeconds }));
   }
 
-  /** Reads every command not yet read in one round trip, each under its own deadline. */
+  /**
+   * Reads every command not yet read in one round trip. A read the batch did not answer (cut short
+   * or never begun when a read before it was killed at its deadline; a merged read's part it could
+   * not answer) is read again; those left over go out together, not one round trip each.
+   */
   prefetch(entries: readonly BatchEntry[]): void {
     const wanted = new Map<string, BatchEntry>();
     for (const e of entries) if (!this.reads.has(e.command) && !wanted.has(e.command)) wanted.set(e.command, e);
     if (wanted.size < 2) return;
     const list = [...wanted.values()];
+    this.readBatched(list).forEach((p, i) => this.remember(list[i].command, p));
+  }
+
+  /**
+   * One promise per read, from one batch and, for the reads it left without a result, one more
+   * batch of those (a single one read alone), until each has its own. Each round gives the read
+   * that runs first its whole deadline, so it ends answered or timed out: at most one round per
+   * read, and after a read killed at its deadline, one round for all of the rest.
+   */
+  private readBatched(list: readonly BatchEntry[]): Promise<ReadResult>[] {
     const batch = this.runBatch(list);
-    // The reads a merged read could not answer (a file that changed while it was read, a link)
-    // go out once more, as one batch of their own commands, not one round trip each.
-    let again: Promise<MergedResults> | undefined;
-    const retry = (unanswered: number[]) => (again ??= this.runBatch(unanswered.map((i) => ({ ...list[i], merge: undefined }))));
-    list.forEach((e, i) =>
-      this.remember(
-        e.command,
-        batch.then(async ({ results, unanswered }) => {
-          let r = results[i];
-          const k = unanswered.indexOf(i);
-          if (!r && k >= 0 && unanswered.length > 1) r = (await retry(unanswered)).results[k];
-          // Not given its whole deadline in a batch (a read before it used up the batch's time),
-          // or left unanswered: read alone.
-          return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : this.readAlone(e.command, e.timeoutSeconds);
-        }),
-      ),
+    // The reads this batch left without a result (their indexes in `list`), and their promises.
+    let again: { at: number[]; results: Promise<ReadResult>[] } | undefined;
+    const readAgain = ({ results, unanswered }: MergedResults) => {
+      if (again) return again;
+      const at = list.map((_e, i) => i).filter((i) => !results[i]);
+      // A read its merged read did not answer runs as its own command from now on.
+      const rest = at.map((i) => (unanswered.includes(i) ? { ...list[i], merge: undefined } : list[i]));
+      const read = rest.length === 1 ? [this.readAlone(rest[0].command, rest[0].timeoutSeconds)] : this.readBatched(rest);
+      return (again = { at, results: read });
+    };
+    return list.map((e, i) =>
+      batch.then((m) => {
+        const r = m.results[i];
+        if (r) return { ...r, timeoutSeconds: e.timeoutSeconds };
+        const { at, results } = readAgain(m);
+        return results[at.indexOf(i)];
+      }),
     );
   }
 

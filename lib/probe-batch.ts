@@ -45,9 +45,10 @@ const KILLED = /^timeout: sending signal KILL to command/m;
  *
  * The reads run shortest deadline first, under one `timeout -s KILL` of the shortest deadline,
  * which kills the whole process group when the time is up: the first read has exactly its own
- * deadline; a later one killed there had less than its own, and is left to be read again alone
+ * deadline; a later one killed there had less than its own, and is left to be read again
  * (parseBatch). Reads take milliseconds; a deadline is a bound on a hang, which then costs the
- * reads after it a round trip each.
+ * reads after it one more round trip (lib/host-session.ts sends them out again together). A read
+ * slower than a shorter deadline before it, but healthy, is cut short and runs once more.
  *
  * The script first prints a start boundary (whatever the login shell printed before it, a
  * .bashrc's greeting, is dropped); after each read, on stderr and then on stdout, a newline and a
@@ -91,7 +92,7 @@ function evalIn(entry: BatchEntry): string {
  * when its group was killed (exit 137) and it was the group's first (its deadline is the
  * group's): a later one was killed before its own deadline had run, and one never begun had no
  * time at all. Both come back
- * `undefined`, for the caller to read again alone, under a deadline of their own. A read that
+ * `undefined`, for the caller to read again, under a deadline of their own. A read that
  * ended its group's shell some other way (a `sharesShell` read that said `exit`) reports that
  * status as its own exit code.
  */

@@ -13,9 +13,10 @@ export interface MergedResults {
   /** One result per read asked for, in order: `undefined` where that read must run again. */
   results: (BatchResult | undefined)[];
   /**
-   * The reads (their indexes) whose merged read ran to its end but could not answer for them: they
-   * may run again together, unmerged. The others without a result were killed or never begun, and
-   * run alone, each under its own deadline.
+   * The reads (their indexes) whose merged read ran but did not answer for them: it could not (a
+   * file that changed while it was read, a link), or it was killed at its own deadline. They run
+   * again unmerged, each under its own deadline. The others without a result were cut short by
+   * a read before them, or never begun, and run again as they were.
    */
   unanswered: number[];
 }
@@ -23,8 +24,8 @@ export interface MergedResults {
 /**
  * Reads that name the same merger (Fact.merge) and deadline become one read: its command answers
  * for all of them, and its result is split back into the result each one's own command would have
- * given. A merged read that was killed at its deadline, or never run, leaves each of its parts to
- * be read alone, under its own deadline: one slow file does not time out the others.
+ * given. A merged read that was killed at its own deadline leaves each of its parts to be read
+ * again unmerged, under its own deadline: one slow file does not time out the others.
  */
 export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
   const run: BatchEntry[] = [];
@@ -59,7 +60,9 @@ export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
     resultsOf(results) {
       const split = results.map((r, at) => {
         const m = merged[at];
-        if (!m || !r || r.timedOut) return undefined;
+        if (!m || !r) return undefined;
+        // Killed at its own deadline: an answer for none of its parts.
+        if (r.timedOut) return [];
         try {
           return m.merger.split(r, m.parts);
         } catch {

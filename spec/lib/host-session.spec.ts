@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Type } from '@sinclair/typebox';
+import { TimeoutError } from '../../lib/errors';
 import { executeTask } from '../../lib/execute';
 import { HostSession } from '../../lib/host-session';
 import { defineTask } from '../../lib/task';
@@ -46,6 +47,48 @@ test('a batched read that did not get its whole deadline (one before it in its g
   assert.equal({ code: r.code, stdout: r.stdout, timedOut: r.timedOut }, { code: 0, stdout: 'answered\n', timedOut: false });
   assert.is(conn.commands.length, 2, 'the batch, then the read alone');
   assert.is(conn.commands[1].command, second);
+});
+
+test('after a read killed at its deadline, the reads it held up go out again together: one more round trip, not one each', async () => {
+  const conn = new FakeConnection('a', true);
+  const session = new HostSession(host, conn);
+  // The guard (the shortest deadline, so it runs first) hangs and is killed at 1 s; the three reads
+  // after it never begin. Read again, they come back from one batch.
+  const reads = ['echo one', 'echo two', 'echo three'];
+  session.prefetch([{ command: 'sleep 30', timeoutSeconds: 1 }, ...reads.map((command) => ({ command, timeoutSeconds: 5 }))]);
+  const guard = await session.read('sleep 30', 1);
+  assert.is(guard.timedOut, true, 'the guard is reported killed at its own deadline');
+  const answers = await Promise.all(reads.map((c) => session.read(c, 5)));
+  assert.equal(answers.map((r) => r.stdout), ['one\n', 'two\n', 'three\n']);
+  assert.ok(answers.every((r) => !r.timedOut && r.code === 0));
+  assert.is(conn.commands.length, 2, 'the batch, then one batch of the three reads');
+  assert.ok(reads.every((c) => conn.commands[1].command.includes(c)) && !conn.commands[1].command.includes('sleep 30'));
+});
+
+test('reads held up round after round each end answered or timed out under their own deadline, the rest going out together each round', async () => {
+  const conn = new FakeConnection('a', true);
+  const session = new HostSession(host, conn);
+  // Two hanging reads of different deadlines, then two that answer: the first round kills the
+  // 1 s one; the second the 2 s one (under its own deadline, not what was left of the first's);
+  // the third answers the last two together.
+  const reads = [
+    { command: 'sleep 31', timeoutSeconds: 1 },
+    { command: 'sleep 32', timeoutSeconds: 2 },
+    { command: 'echo a', timeoutSeconds: 3 },
+    { command: 'echo b', timeoutSeconds: 3 },
+  ];
+  session.prefetch(reads);
+  const started = Date.now();
+  // A read killed at its deadline comes back timed out from a batch, or as a TimeoutError alone.
+  const outcome = (r: Promise<{ timedOut: boolean; stdout: string }>) =>
+    r.then(
+      (x) => (x.timedOut ? 'timed out' : x.stdout),
+      (e) => (e instanceof TimeoutError ? 'timed out' : Promise.reject(e)),
+    );
+  const got = await Promise.all(reads.map((e) => outcome(session.read(e.command, e.timeoutSeconds))));
+  assert.equal(got, ['timed out', 'timed out', 'a\n', 'b\n']);
+  assert.ok(Date.now() - started >= 2900, 'the 2 s read had its whole deadline');
+  assert.is(conn.commands.length, 3, 'three rounds: the last two reads in one');
 });
 
 test.run();

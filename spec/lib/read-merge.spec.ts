@@ -43,14 +43,14 @@ test('reads with the same merger and deadline run as one, where the first of the
   assert.ok(back.every((r) => r?.timedOut === false));
 });
 
-test('a part the merged result cannot answer is unanswered (to be read again, unmerged); a merged read killed at its deadline, or never run, leaves its reads to be read alone', () => {
+test('a part the merged result cannot answer, or every part of a merged read killed at its own deadline, is unanswered (to be read again, unmerged); a merged read never run leaves its reads to run again as they were', () => {
   const m = mergeReads([read('a'), read('b'), read('plain', 30, null)]);
   const cannot = m.resultsOf([ran('a ?\n'), ran('plain\n')]);
   assert.equal(cannot.results.map((r) => r?.stdout), ['a\n', undefined, 'plain\n']);
   assert.equal(cannot.unanswered, [1]);
   const killed = m.resultsOf([ran('a b\n', true), ran('plain\n')]);
-  assert.equal(killed.results.map((r) => r?.stdout), [undefined, undefined, 'plain\n'], 'killed: each is read alone, under its own deadline');
-  assert.equal(killed.unanswered, []);
+  assert.equal(killed.results.map((r) => r?.stdout), [undefined, undefined, 'plain\n'], 'killed: each is read again, under its own deadline');
+  assert.equal(killed.unanswered, [0, 1]);
   assert.equal(m.resultsOf([undefined, ran('plain\n')]).unanswered, []);
 });
 

@@ -72,7 +72,7 @@ test('the two halves are the modules ssh2 itself exports (a new ssh2 that moved 
   assert.is(keyParser().parseKey, ssh2.utils.parseKey);
 });
 
-test('a host that refuses is reported as ssh2 reports a refusal', async () => {
+test('a host that refuses (a refusal takes a round trip: it reaches ssh2 on the dialled socket) is reported as ssh2 reports a refusal', async () => {
   const { server, port } = await listen();
   await new Promise<void>((r) => server.close(() => r()));
   const err = await openError('gone', port);
@@ -93,6 +93,29 @@ test('a set-up that fails before ssh2 takes the dialled socket closes that socke
   } finally {
     server.close();
   }
+});
+
+test('a connection the system fails at once is dialled again by ssh2, and reported as ssh2 reports it', async () => {
+  // TCP to the broadcast address: the kernel refuses it in connect() (no route), before any packet
+  // leaves, so the dialled socket has failed within its one turn of the event loop.
+  const clientLoadedAtConnect: boolean[] = [];
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    clientLoadedAtConnect.push(loaded('ssh2/lib/client.js'));
+    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof connect;
+  let err: Error | undefined;
+  const started = Date.now();
+  try {
+    err = await openError('nowhere', 22, { address: '255.255.255.255' });
+  } finally {
+    net.Socket.prototype.connect = connect;
+  }
+  assert.instance(err, UnreachableError);
+  assert.is(err!.message, 'nowhere: unreachable: no route to root@255.255.255.255:22');
+  assert.ok(Date.now() - started < 4000, 'reported at once, not at the connect timeout');
+  assert.is(clientLoadedAtConnect.length, 2, 'dialled, then dialled again by ssh2');
+  assert.is(clientLoadedAtConnect[1], true, 'the second dial is ssh2\'s own');
 });
 
 test.run();

@@ -97,9 +97,10 @@ export class HostSession {
   }
 
   /**
-   * Reads every command not yet read in one round trip. A read the batch did not answer (cut short
-   * or never begun when a read before it was killed at its deadline; a merged read's part it could
-   * not answer) is read again; those left over go out together, not one round trip each.
+   * Reads every command not yet read in one round trip. A read the batch did not answer is read
+   * again: the one cut short by an earlier read's deadline alone (its parts together, when it was
+   * merged), and beside it, at once, the others left over (never begun, or parts a merged read
+   * could not answer) together, not one round trip each.
    */
   prefetch(entries: readonly BatchEntry[]): void {
     const wanted = new Map<string, BatchEntry>();
@@ -110,29 +111,32 @@ export class HostSession {
   }
 
   /**
-   * One promise per read, from one batch and, for the reads it left without a result, one more
-   * batch of those (a single one read alone), until each has its own. Each round gives the read
-   * that runs first its whole deadline, so it ends answered or timed out: at most one round per
-   * read, and after a read killed at its deadline, one round for all of the rest.
+   * One promise per read: from one batch, or, for a read it left without a result, from reading
+   * again as prefetch says. Each batch gives the read that runs first its whole deadline, so each
+   * round ends that read (or takes a merged one apart), and a hang holds up the reads that never
+   * began for one deadline: they go out again without waiting for the hung read's second try.
    */
   private readBatched(list: readonly BatchEntry[]): Promise<ReadResult>[] {
     const batch = this.runBatch(list);
-    // The reads this batch left without a result (their indexes in `list`), and their promises.
-    let again: { at: number[]; results: Promise<ReadResult>[] } | undefined;
-    const readAgain = ({ results, unanswered }: MergedResults) => {
+    // The reads this batch left without a result, by their index in `list`.
+    let again: Map<number, Promise<ReadResult>> | undefined;
+    const readAgain = ({ results, unanswered, cut }: MergedResults) => {
       if (again) return again;
-      const at = list.map((_e, i) => i).filter((i) => !results[i]);
+      again = new Map();
+      const missing = list.map((_e, i) => i).filter((i) => !results[i]);
       // A read its merged read did not answer runs as its own command from now on.
-      const rest = at.map((i) => (unanswered.includes(i) ? { ...list[i], merge: undefined } : list[i]));
-      const read = rest.length === 1 ? [this.readAlone(rest[0].command, rest[0].timeoutSeconds)] : this.readBatched(rest);
-      return (again = { at, results: read });
+      const entry = (i: number) => (unanswered.includes(i) ? { ...list[i], merge: undefined } : list[i]);
+      for (const group of [missing.filter((i) => !cut.includes(i)), cut]) {
+        if (!group.length) continue;
+        const read = group.length === 1 ? [this.readAlone(list[group[0]].command, list[group[0]].timeoutSeconds)] : this.readBatched(group.map(entry));
+        group.forEach((i, k) => again!.set(i, read[k]));
+      }
+      return again;
     };
     return list.map((e, i) =>
       batch.then((m) => {
         const r = m.results[i];
-        if (r) return { ...r, timeoutSeconds: e.timeoutSeconds };
-        const { at, results } = readAgain(m);
-        return results[at.indexOf(i)];
+        return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : readAgain(m).get(i)!;
       }),
     );
   }

@@ -47,8 +47,9 @@ const KILLED = /^timeout: sending signal KILL to command/m;
  * which kills the whole process group when the time is up: the first read has exactly its own
  * deadline; a later one killed there had less than its own, and is left to be read again
  * (parseBatch). Reads take milliseconds; a deadline is a bound on a hang, which then costs the
- * reads after it one more round trip (lib/host-session.ts sends them out again together). A read
- * slower than a shorter deadline before it, but healthy, is cut short and runs once more.
+ * reads after it one more round trip (lib/host-session.ts sends them out again together, and the
+ * read cut short alone beside them). A read slower than a shorter deadline before it, but
+ * healthy, is cut short and runs again.
  *
  * The script first prints a start boundary (whatever the login shell printed before it, a
  * .bashrc's greeting, is dropped); after each read, on stderr and then on stdout, a newline and a
@@ -87,16 +88,23 @@ function evalIn(entry: BatchEntry): string {
   return entry.sharesShell ? `{ eval ${quote(entry.command)}; }` : `(eval ${quote(entry.command)})`;
 }
 
+export const CUT_SHORT = 'cut short';
+
 /**
- * Splits a batch's output back into one result per command, in order. A read is `timedOut` only
- * when its group was killed (exit 137) and it was the group's first (its deadline is the
- * group's): a later one was killed before its own deadline had run, and one never begun had no
- * time at all. Both come back
- * `undefined`, for the caller to read again, under a deadline of their own. A read that
- * ended its group's shell some other way (a `sharesShell` read that said `exit`) reports that
- * status as its own exit code.
+ * What a batch says of one read: its result; `CUT_SHORT` for the read that was running when its
+ * group was killed at the deadline of a read before it (it had less than its own); `undefined` for
+ * a read that never began. Both of those are for the caller to read again, under a deadline of
+ * their own: the one cut short may hang, the ones never begun waited for another's hang.
  */
-export function parseBatch(batch: Batch, stdout: Buffer | string, stderr: string): (BatchResult | undefined)[] {
+export type BatchOutcome = BatchResult | typeof CUT_SHORT | undefined;
+
+/**
+ * Splits a batch's output back into one outcome per command, in order. A read is `timedOut` only
+ * when its group was killed (exit 137) and it was the group's first (its deadline is the
+ * group's); a later one running then was cut short. A read that ended its group's shell some
+ * other way (a `sharesShell` read that said `exit`) reports that status as its own exit code.
+ */
+export function parseBatch(batch: Batch, stdout: Buffer | string, stderr: string): BatchOutcome[] {
   // Split as latin1, one character per byte, so each read's stdout keeps its exact bytes.
   const out = splitStream(typeof stdout === 'string' ? Buffer.from(stdout).toString('latin1') : stdout.toString('latin1'), batch, true);
   const err = splitStream(stderr, batch, false);
@@ -110,7 +118,7 @@ export function parseBatch(batch: Batch, stdout: Buffer | string, stderr: string
     if (!o) return undefined;
     const killed = o.code === undefined;
     // Killed at the deadline: the read running then has no exit code of its own.
-    if (killed && i !== first) return undefined;
+    if (killed && i !== first) return CUT_SHORT;
     const bytes = Buffer.from(o.text, 'latin1');
     return { code: o.code ?? KILLED_CODE, stdout: bytes.toString(), stdoutBytes: bytes, stderr: err.reads.get(i)?.text ?? '', timedOut: killed };
   });

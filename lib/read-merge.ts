@@ -1,12 +1,12 @@
-import type { BatchEntry, BatchResult } from './probe-batch';
+import { CUT_SHORT, type BatchEntry, type BatchOutcome, type BatchResult } from './probe-batch';
 import type { ReadMerger } from './types';
 
 /** What a batch runs for a list of reads, and the way back from its results to each read's. */
 export interface MergedReads {
   /** The reads no merger takes, and one read per merger and deadline, in first-come order. */
   run: BatchEntry[];
-  /** Each read's result, from the batch's results (in the order of `run`). */
-  resultsOf(results: readonly (BatchResult | undefined)[]): MergedResults;
+  /** Each read's result, from the batch's outcomes (in the order of `run`). */
+  resultsOf(results: readonly BatchOutcome[]): MergedResults;
 }
 
 export interface MergedResults {
@@ -16,9 +16,11 @@ export interface MergedResults {
    * The reads (their indexes) whose merged read ran but did not answer for them: it could not (a
    * file that changed while it was read, a link), or it was killed at its own deadline. They run
    * again unmerged, each under its own deadline. The others without a result were cut short by
-   * a read before them, or never begun, and run again as they were.
+   * a read before them (`cut`), or never begun, and run again as they were.
    */
   unanswered: number[];
+  /** The reads (their indexes) whose read, merged or not, was cut short by an earlier read's deadline. */
+  cut: number[];
 }
 
 /**
@@ -60,7 +62,7 @@ export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
     resultsOf(results) {
       const split = results.map((r, at) => {
         const m = merged[at];
-        if (!m || !r) return undefined;
+        if (!m || !r || r === CUT_SHORT) return undefined;
         // Killed at its own deadline: an answer for none of its parts.
         if (r.timedOut) return [];
         try {
@@ -72,13 +74,18 @@ export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
         }
       });
       const unanswered: number[] = [];
+      const cut: number[] = [];
       const out = from.map(({ at, part }, i) => {
-        if (part === undefined) return results[at];
+        if (results[at] === CUT_SHORT) {
+          cut.push(i);
+          return undefined;
+        }
+        if (part === undefined) return results[at] as BatchResult | undefined;
         const r = split[at]?.[part];
         if (!r && split[at]) unanswered.push(i);
         return r && { ...r, timedOut: false };
       });
-      return { results: out, unanswered };
+      return { results: out, unanswered, cut };
     },
   };
 }

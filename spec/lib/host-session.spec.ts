@@ -8,6 +8,8 @@ import { TimeoutError } from '../../lib/errors';
 import { executeTask } from '../../lib/execute';
 import { HostSession } from '../../lib/host-session';
 import { defineTask } from '../../lib/task';
+import { LocalConnection } from '../../lib/connection/local';
+import type { ExecOptions, ReadMerger } from '../../lib/types';
 import { FakeConnection } from '../helpers/fake-connection';
 import { debianFacts } from '../helpers/task-harness';
 
@@ -79,16 +81,46 @@ test('reads held up round after round each end answered or timed out under their
   ];
   session.prefetch(reads);
   const started = Date.now();
-  // A read killed at its deadline comes back timed out from a batch, or as a TimeoutError alone.
-  const outcome = (r: Promise<{ timedOut: boolean; stdout: string }>) =>
-    r.then(
-      (x) => (x.timedOut ? 'timed out' : x.stdout),
-      (e) => (e instanceof TimeoutError ? 'timed out' : Promise.reject(e)),
-    );
-  const got = await Promise.all(reads.map((e) => outcome(session.read(e.command, e.timeoutSeconds))));
+  // Every read here comes back from a batch: a killed one as timed out.
+  const got = await Promise.all(reads.map((e) => session.read(e.command, e.timeoutSeconds).then((x) => (x.timedOut ? 'timed out' : x.stdout))));
   assert.equal(got, ['timed out', 'timed out', 'a\n', 'b\n']);
   assert.ok(Date.now() - started >= 2900, 'the 2 s read had its whole deadline');
   assert.is(conn.commands.length, 3, 'three rounds: the last two reads in one');
+});
+
+test('a read cut short by a hang goes out again alone, and the reads that never began go out at once beside it: they wait one deadline, not two', async () => {
+  // A real local shell that keeps deadlines (the recording fake runs a single command to its end).
+  const local = new LocalConnection('a');
+  const commands: string[] = [];
+  const conn = { host: 'a', exec: (c: string, o?: ExecOptions) => (commands.push(c), local.exec(c, o)), close: async () => {} };
+  const session = new HostSession(host, conn);
+  // One deadline for all three: `echo a` runs first and answers; `sleep 30` hangs and is cut
+  // short at 2 s with the group; `echo c` never begins.
+  const reads = ['echo a', 'sleep 30', 'echo c'];
+  session.prefetch(reads.map((command) => ({ command, timeoutSeconds: 2 })));
+  const started = Date.now();
+  const c = await session.read('echo c', 2);
+  const cAt = Date.now() - started;
+  assert.is(c.stdout, 'c\n');
+  assert.ok(cAt < 3500, `echo c answered after ${cAt} ms: it waited for the hung read's second try`);
+  const hung = await session.read('sleep 30', 2).then(
+    () => 'answered',
+    (e) => (e instanceof TimeoutError ? 'timed out' : String(e)),
+  );
+  assert.is(hung, 'timed out', 'the hung read, alone, is killed at its own deadline');
+  assert.equal(commands.slice(1).sort(), ['echo c', 'sleep 30'], 'each read again alone');
+});
+
+test('the parts of a merged read killed at its own deadline go out again together, each as its own command', async () => {
+  const conn = new FakeConnection('a', true);
+  const session = new HostSession(host, conn);
+  // A merger whose merged command hangs: killed at 1 s as the batch's first read.
+  const hangs: ReadMerger<string> = { command: () => 'sleep 30', split: () => [], sharesShell: true };
+  session.prefetch(['x', 'y'].map((w) => ({ command: `echo ${w}`, timeoutSeconds: 1, merge: { by: hangs, part: w } })));
+  const got = await Promise.all(['x', 'y'].map((w) => session.read(`echo ${w}`, 1)));
+  assert.equal(got.map((r) => [r.stdout, r.timedOut]), [['x\n', false], ['y\n', false]]);
+  assert.is(conn.commands.length, 2, 'the merged batch, then one batch of the parts');
+  assert.ok(conn.commands[1].command.includes('echo x') && conn.commands[1].command.includes('echo y') && !conn.commands[1].command.includes('sleep 30'));
 });
 
 test.run();

@@ -1,11 +1,11 @@
 /**
  * lib/read-merge.ts: which reads of a batch merge (same merger, same deadline, two or more), and
- * how a merged result comes back to each read, or leaves it to be read alone.
+ * how a merged result comes back to each read, or leaves it to be read again.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mergeReads } from '../../lib/read-merge';
-import type { BatchEntry, BatchResult } from '../../lib/probe-batch';
+import { CUT_SHORT, type BatchEntry, type BatchResult } from '../../lib/probe-batch';
 import type { ReadMerger } from '../../lib/types';
 
 /** Merges `echo` reads: one `echo` of all the words, split back by word; `?` cannot be answered. */
@@ -60,6 +60,17 @@ test("a merger that throws on some output leaves its reads unanswered; the batch
   const r = m.resultsOf([ran('a b\n'), ran('plain\n')]);
   assert.equal(r.results.map((x) => x?.stdout), [undefined, undefined, 'plain\n']);
   assert.equal(r.unanswered, [0, 1]);
+});
+
+test('a read cut short by an earlier deadline, merged or not, is `cut` (to be read again at once, its parts still merged), not unanswered', () => {
+  const m = mergeReads([read('a'), read('b'), read('plain', 30, null)]);
+  const merged = m.resultsOf([CUT_SHORT, undefined]);
+  assert.equal(merged.cut, [0, 1]);
+  assert.equal(merged.unanswered, []);
+  assert.equal(merged.results, [undefined, undefined, undefined]);
+  const plain = m.resultsOf([ran('a b\n'), CUT_SHORT]);
+  assert.equal(plain.cut, [2]);
+  assert.equal(plain.results.map((r) => r?.stdout), ['a\n', 'b\n', undefined]);
 });
 
 test.run();

@@ -260,7 +260,7 @@ export function withRemoteDeadline(command: string, timeoutMs: number | undefine
 
 /**
  * Opens a TCP connection to the first hop, then yields one turn of the event loop: every host of
- * the run's first wave given by address sends its SYN before this process spends ~30 ms loading
+ * the run's first wave given by address sends its SYN before this process spends ~30–40 ms loading
  * ssh2's client (a host name is looked up first, and may connect after), and
  * each host's sshd (a fork and an exec before its first byte: ~45 ms on the lab) starts meanwhile.
  * Keys were read and checked before (lib/connect.ts, with ssh2's key parser alone), so no host is

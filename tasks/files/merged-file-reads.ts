@@ -21,10 +21,10 @@ const HEAD_LIMIT = MAX_READ_CONTENT + 1;
  * `cat`s; merged it runs one `stat`, one `head` and, for files wanted without content, one
  * `sha256sum` (issue 13's fan-out). A file that is too large for its content to come back, or an
  * answer that does not add up (a file changed or vanished while it was read, a read error), leaves
- * that file, or all of them, to be read alone.
+ * that file, or all of them, to be read again as its own command.
  *
  * Output: a line with a letter per file (`f` regular, `o` not a regular file, `a` absent, `n` no
- * parent directory, `l` a link, left to be read alone), then `stat`'s line for each regular file, then `sha256sum`'s line for each
+ * parent directory, `l` a link, left to be read as its own command), then `stat`'s line for each regular file, then `sha256sum`'s line for each
  * regular file wanted without content (`!` after either when it failed), then `head -v`'s
  * sections (a `==> PATH <==` header, then the first bytes, up to one past the content limit).
  */

@@ -133,7 +133,7 @@ test('relative paths, a leading dash among them, are read as their own commands 
   assert.match(results[0]!.stdout, /dashed/);
 });
 
-test('in a read batch: file reads merge into one stat and one head (2 processes for 12 files, where alone each took 2); a read the merge cannot answer is read alone', async () => {
+test('in a read batch: file reads merge into one stat and one head (2 processes for 12 files, where alone each took 2); a read the merge cannot answer is read again as its own command', async () => {
   const dir = fresh();
   const paths = Array.from({ length: 12 }, (_, i) => join(dir, `f${i}`));
   paths.forEach((p, i) => writeFileSync(p, `file ${i}\n`));

@@ -114,31 +114,30 @@ export class HostSession {
    * One promise per read: from one batch, or, for a read it left without a result, from reading
    * again as prefetch says. Each batch gives the read that runs first its whole deadline, so each
    * round ends that read (or takes a merged one apart), and a hang holds up the reads that never
-   * began for one deadline: they go out again without waiting for the hung read's second try.
+   * began for one deadline: they go out again without waiting for the hung read's second try. A
+   * single read goes alone: a batch of one buys nothing.
    */
   private readBatched(list: readonly BatchEntry[]): Promise<ReadResult>[] {
-    const batch = this.runBatch(list);
-    // The reads this batch left without a result, by their index in `list`.
-    let again: Map<number, Promise<ReadResult>> | undefined;
-    const readAgain = ({ results, unanswered, cut }: MergedResults) => {
-      if (again) return again;
-      again = new Map();
-      const missing = list.map((_e, i) => i).filter((i) => !results[i]);
-      // A read its merged read did not answer runs as its own command from now on.
-      const entry = (i: number) => (unanswered.includes(i) ? { ...list[i], merge: undefined } : list[i]);
-      for (const group of [missing.filter((i) => !cut.includes(i)), cut]) {
-        if (!group.length) continue;
-        const read = group.length === 1 ? [this.readAlone(list[group[0]].command, list[group[0]].timeoutSeconds)] : this.readBatched(group.map(entry));
-        group.forEach((i, k) => again!.set(i, read[k]));
-      }
-      return again;
-    };
+    if (list.length === 1) return [this.readAlone(list[0].command, list[0].timeoutSeconds)];
+    const batch = this.runBatch(list).then((m) => ({ m, again: this.readLeftovers(list, m) }));
     return list.map((e, i) =>
-      batch.then((m) => {
+      batch.then(({ m, again }) => {
         const r = m.results[i];
-        return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : readAgain(m).get(i)!;
+        return r ? { ...r, timeoutSeconds: e.timeoutSeconds } : again.get(i)!;
       }),
     );
+  }
+
+  /** The reads a batch left without a result, by their index in `list`: the one cut short, and the others, each group read again. */
+  private readLeftovers(list: readonly BatchEntry[], { results, unanswered, cut }: MergedResults): Map<number, Promise<ReadResult>> {
+    const again = new Map<number, Promise<ReadResult>>();
+    const missing = list.map((_e, i) => i).filter((i) => !results[i]);
+    // A read its merged read did not answer runs as its own command from now on.
+    const entry = (i: number) => (unanswered.includes(i) ? { ...list[i], merge: undefined } : list[i]);
+    for (const group of [missing.filter((i) => !cut.includes(i)), cut]) {
+      if (group.length) this.readBatched(group.map(entry)).forEach((p, k) => again.set(group[k], p));
+    }
+    return again;
   }
 
   /** One round trip for these reads, those of a kind merged (lib/read-merge.ts). */

@@ -76,11 +76,12 @@ export function mergeReads(reads: readonly BatchEntry[]): MergedReads {
       const unanswered: number[] = [];
       const cut: number[] = [];
       const out = from.map(({ at, part }, i) => {
-        if (results[at] === CUT_SHORT) {
+        const ran = results[at];
+        if (ran === CUT_SHORT) {
           cut.push(i);
           return undefined;
         }
-        if (part === undefined) return results[at] as BatchResult | undefined;
+        if (part === undefined) return ran;
         const r = split[at]?.[part];
         if (!r && split[at]) unanswered.push(i);
         return r && { ...r, timedOut: false };

@@ -33,6 +33,22 @@ async function listen(onConnection?: (s: net.Socket) => void): Promise<{ server:
   return { server, port: (server.address() as net.AddressInfo).port };
 }
 
+/** Runs `f` with every TCP connect noted (what `note` says of it, at the moment it is made); connect is restored after. */
+async function watchConnects<T>(note: () => T, f: () => Promise<unknown>): Promise<T[]> {
+  const noted: T[] = [];
+  const connect = net.Socket.prototype.connect;
+  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
+    noted.push(note());
+    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
+  } as typeof connect;
+  try {
+    await f();
+  } finally {
+    net.Socket.prototype.connect = connect;
+  }
+  return noted;
+}
+
 test('a connection opens before ssh2\'s client is loaded; the keys were parsed before, without it', async () => {
   assert.not.ok(loaded('ssh2/lib/client.js'), 'nothing loaded the client yet');
   const dir = mkdtempSync(join(tmpdir(), 'keel-ssh2-parts-'));
@@ -44,23 +60,18 @@ test('a connection opens before ssh2\'s client is loaded; the keys were parsed b
 
   // A host that accepts and hangs up: the set-up fails, after the connection was made.
   const { server, port } = await listen((s) => s.destroy());
-  const clientLoadedAtConnect: boolean[] = [];
-  const connect = net.Socket.prototype.connect;
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-    clientLoadedAtConnect.push(loaded('ssh2/lib/client.js'));
-    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof connect;
-  try {
-    const err = await openError('h', port, {
-      keys: [{ file: join(dir, 'key'), key: Array.isArray(key) ? key[0] : (key as never) }],
-      hostKeys: { file: join(dir, 'known_hosts'), acceptNew: false },
-    });
-    assert.instance(err, UnreachableError);
-    assert.is(err!.message, `h: unreachable: Connection lost before handshake (root@127.0.0.1:${port})`);
-  } finally {
-    net.Socket.prototype.connect = connect;
-    server.close();
-  }
+  let err: Error | undefined;
+  const clientLoadedAtConnect = await watchConnects(
+    () => loaded('ssh2/lib/client.js'),
+    async () => {
+      err = await openError('h', port, {
+        keys: [{ file: join(dir, 'key'), key: Array.isArray(key) ? key[0] : (key as never) }],
+        hostKeys: { file: join(dir, 'known_hosts'), acceptNew: false },
+      });
+    },
+  ).finally(() => server.close());
+  assert.instance(err, UnreachableError);
+  assert.is(err!.message, `h: unreachable: Connection lost before handshake (root@127.0.0.1:${port})`);
   assert.equal(clientLoadedAtConnect, [false], 'one connection, made before the client loaded');
   assert.ok(loaded('ssh2/lib/client.js'), 'the client loaded for the handshake');
 });
@@ -98,19 +109,14 @@ test('a set-up that fails before ssh2 takes the dialled socket closes that socke
 test('a connection the system fails at once is dialled again by ssh2, and reported as ssh2 reports it', async () => {
   // TCP to the broadcast address: the kernel refuses it in connect() (no route), before any packet
   // leaves, so the dialled socket has failed within its one turn of the event loop.
-  const dialledBy: string[] = [];
-  const connect = net.Socket.prototype.connect;
-  net.Socket.prototype.connect = function (this: net.Socket, ...args: unknown[]) {
-    dialledBy.push(new Error().stack!.includes('ssh2/lib/client.js') ? 'ssh2' : 'keel');
-    return (connect as (...a: unknown[]) => net.Socket).apply(this, args);
-  } as typeof connect;
   let err: Error | undefined;
   const started = Date.now();
-  try {
-    err = await openError('nowhere', 22, { address: '255.255.255.255' });
-  } finally {
-    net.Socket.prototype.connect = connect;
-  }
+  const dialledBy = await watchConnects(
+    () => (new Error().stack!.includes('ssh2/lib/client.js') ? 'ssh2' : 'keel'),
+    async () => {
+      err = await openError('nowhere', 22, { address: '255.255.255.255' });
+    },
+  );
   assert.instance(err, UnreachableError);
   assert.is(err!.message, 'nowhere: unreachable: no route to root@255.255.255.255:22');
   assert.ok(Date.now() - started < 4000, 'reported at once, not at the connect timeout');

@@ -2,6 +2,15 @@ import { networkAddress } from './network';
 import type { HostFacts, InitSystem, InterfaceAddress } from './types';
 
 /**
+ * How the host facts tell the init system, in shell: systemd when it booted the host (its
+ * sd_booted() test), else sysvinit where /etc/init.d exists. Fact commands that differ by init
+ * system branch on these same tests (tasks/service/facts.ts), so they need no gathered facts and go
+ * out in the host facts' own round trip, their parse reading the `initSystem` the same test gave.
+ */
+export const SYSTEMD_BOOTED = '[ -d /run/systemd/system ]';
+export const HAS_INIT_D = '[ -d /etc/init.d ]';
+
+/**
  * One read-only script for the host facts, run once per host when it is connected.
  * Sections are separated by a line that no tool prints. The hostname and os-release are read by
  * the shell itself (`read`), not by `hostname` and `cat`: a process less each, on every host, in
@@ -13,7 +22,7 @@ export const FACTS_SCRIPT = [
   'echo @@keel-facts@@',
   'while IFS= read -r keel_l || [ -n "$keel_l" ]; do printf \'%s\\n\' "$keel_l"; done 2>/dev/null </etc/os-release',
   'echo @@keel-facts@@',
-  'if [ -d /run/systemd/system ]; then echo systemd; elif [ -d /etc/init.d ]; then echo sysvinit; else echo unknown; fi',
+  `if ${SYSTEMD_BOOTED}; then echo systemd; elif ${HAS_INIT_D}; then echo sysvinit; else echo unknown; fi`,
   'echo @@keel-facts@@',
   'ip -o -4 addr show 2>/dev/null',
 ].join('\n');

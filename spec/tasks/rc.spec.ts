@@ -1,10 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { KeelError, ValidationError } from '../../lib/errors';
 import type { HostFacts } from '../../lib/types';
-import { type BootPlan, parseIsEnabled, parseRcListing, RC_LINKS_COMMAND, rcDisable, rcEnable } from '../../tasks/service';
+import { type BootPlan, parseIsEnabled, parseRcListing, RC_DIRECTORIES, rcDisable, rcEnable, rcLinksCommand } from '../../tasks/service';
+import { hasAnyLink, initScriptListed } from '../../tasks/service/facts';
 import { FakeConnection } from '../helpers/fake-connection';
 import { applyPlan, debianFacts, decideOn, factCommand, runTask } from '../helpers/task-harness';
 
@@ -20,16 +22,27 @@ test('the recorded rc listing parses into this service\'s links per runlevel', (
   assert.equal(parseRcListing('/etc/rc2.d:\nS01hwclockXsh\n', 'hwclock.sh'), { 2: [] });
 });
 
-test('the boot fact is declared once: one shared rc listing on sysvinit, is-enabled on systemd', () => {
+test('the boot fact is declared once: the rc listing on sysvinit, is-enabled on systemd, chosen on the host', () => {
   const enable = rcEnable({ service: 'ssh' });
   const disable = rcDisable({ service: 'corosync' });
   assert.equal(Object.keys(enable.definition.facts), ['boot']);
-  assert.is(RC_LINKS_COMMAND, 'ls -1 /etc/init.d /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d');
-  // Every service reads the same listing on sysvinit, so one read answers them all.
-  assert.is(factCommand(enable, 'boot', debianFacts), RC_LINKS_COMMAND);
-  assert.is(factCommand(disable, 'boot', debianFacts), RC_LINKS_COMMAND);
-  assert.is(factCommand(enable, 'boot', systemdFacts), 'systemctl is-enabled ssh');
-  assert.is(factCommand(disable, 'boot', systemdFacts), 'systemctl is-enabled corosync');
+  const ssh = `if [ -d /run/systemd/system ]; then systemctl is-enabled ssh; elif [ -d /etc/init.d ]; then ${rcLinksCommand('ssh')}; else false; fi`;
+  // The same command whatever the host facts say: it needs none, so it is read with them.
+  for (const facts of [debianFacts, systemdFacts, unknownFacts]) assert.is(factCommand(enable, 'boot', facts), ssh);
+  assert.is(factCommand(disable, 'boot', debianFacts), ssh.replaceAll('ssh', 'corosync'));
+});
+
+test("the shell's own listing reads as `ls -1` of the rc directories does, for every service on this machine", () => {
+  const ls = spawnSync('ls', ['-1', ...RC_DIRECTORIES], { encoding: 'utf8' });
+  assert.ok(ls.stdout.includes('/etc/rc2.d:'), `this machine has rc directories: ${ls.stderr}`);
+  const services = readdirSync('/etc/init.d').filter((n) => /^[A-Za-z0-9][A-Za-z0-9_.@:+-]*$/.test(n));
+  assert.ok(services.some((n) => hasAnyLink(parseRcListing(ls.stdout, n))), 'some service here has boot links to compare');
+  for (const name of [...services, 'keel-no-such-service', 'ss']) {
+    const own = spawnSync('sh', ['-c', rcLinksCommand(name)], { encoding: 'utf8' });
+    assert.is(own.status, 0, own.stderr);
+    assert.equal(parseRcListing(own.stdout, name), parseRcListing(ls.stdout, name), name);
+    assert.is(initScriptListed(own.stdout, name), initScriptListed(ls.stdout, name), name);
+  }
 });
 
 test('rcEnable: an S link in rc2..rc5 is ok, with no plan', () => {
@@ -82,10 +95,10 @@ test('check mode of rcEnable predicts from the listing alone and changes nothing
   const task = rcEnable({ service: 'ssh' });
   assert.equal(
     Object.values(task.definition.facts).map((f) => f.command(debianFacts)),
-    [RC_LINKS_COMMAND],
+    [factCommand(task, 'boot', debianFacts)],
   );
   // Through the engine: the listing is read, update-rc.d is not run.
-  const conn = new FakeConnection('node1').on(RC_LINKS_COMMAND, { stdout: listing('debian12-ssh-disabled') }).on('update-rc.d', {});
+  const conn = new FakeConnection('node1').on('/etc/rc2.d', { stdout: listing('debian12-ssh-disabled') }).on('update-rc.d', {});
   const res = await runTask(task, conn, { check: true });
   assert.is(res.status, 'would change', res.error);
   assert.equal(res.changes, [{ field: 'boot start of ssh', from: 'disabled', to: 'enabled' }]);
@@ -168,11 +181,10 @@ test('systemd: a masked unit fails rcEnable with what to do; a missing one reads
   assert.is(missing.dependsOn, 'unit nosuch is not installed yet');
 });
 
-test('an unknown init system is a clear error, when the command is built and when it is parsed', () => {
+test('an unknown init system is a clear error when the boot state is parsed', () => {
   const task = rcEnable({ service: 'ssh' });
   const clear = (e: unknown) =>
     e instanceof KeelError && /^cannot tell whether ssh starts at boot: init system is unknown \(keel handles systemd/.test(e.message);
-  assert.throws(() => factCommand(task, 'boot', unknownFacts), clear);
   assert.throws(() => decideOn(task, { boot: listing('debian12') }, { facts: unknownFacts }), clear);
 });
 

@@ -1,5 +1,6 @@
 import { KeelError } from '../../lib/errors';
-import { sh } from '../../lib/quote';
+import { HAS_INIT_D, SYSTEMD_BOOTED } from '../../lib/host-facts';
+import { quote, sh } from '../../lib/quote';
 import type { ExecResult, Fact, HostFacts, InitSystem } from '../../lib/types';
 
 /** The init systems keel drives services with. */
@@ -44,6 +45,18 @@ function sysvStatusCommand(name: string): string {
   const script = `/etc/init.d/${name}`;
   // From /, with the wrapper's PATH, as `service` runs it (shell builtins: no process of their own).
   return sh`if [ -x ${script} ]; then cd / && PATH=${INIT_SCRIPT_PATH} exec ${script} status; fi; echo ${`${name}: unrecognized service`} >&2; exit 1`;
+}
+
+/**
+ * One read for either init system: it branches on the very tests the host facts tell the init
+ * system by (lib/host-facts.ts), so it needs no gathered facts and is read in the same round trip as
+ * they are (a no-change run of ha-asterisk: one round trip per host, where choosing the command from
+ * the facts took two, ~0.1 s more per host). Its parse then reads the host facts' `initSystem`,
+ * which the same test gave in the same batch. On a host with neither it fails (status 1) and leaves
+ * the shell as it was; the parse gives the clear error.
+ */
+export function initSystemRead(commands: Record<KnownInitSystem, string>): string {
+  return `if ${SYSTEMD_BOOTED}; then ${commands.systemd}; elif ${HAS_INIT_D}; then ${commands.sysvinit}; else false; fi`;
 }
 
 export interface ServiceStatus {
@@ -91,14 +104,14 @@ export function parseStatus(init: InitSystem, r: ExecResult): ServiceStatus {
 
 /**
  * Whether a service runs now: `/etc/init.d/NAME status` on sysvinit, `systemctl is-active NAME` on
- * systemd, picked from the gathered host facts. Any exit code is an answer (LSB codes); a host
- * with an unknown init system is a clear error.
+ * systemd, picked on the host by the host facts' own test (initSystemRead). Any exit code is an
+ * answer (LSB codes); a host with an unknown init system is a clear error.
  */
 export function serviceStatusFact(name: string): Fact<ServiceStatus> {
   const what = `read the status of service ${name}`;
   return {
     name: `status of service ${name}`,
-    command: (host) => serviceCommand(knownInitSystem(host, what), name, 'status'),
+    command: () => initSystemRead({ systemd: serviceCommand('systemd', name, 'status'), sysvinit: serviceCommand('sysvinit', name, 'status') }),
     parse: (r, host) => parseStatus(knownInitSystem(host, what), r),
   };
 }
@@ -106,13 +119,25 @@ export function serviceStatusFact(name: string): Fact<ServiceStatus> {
 /** The runlevels a Debian host boots into: enabled means an S link in every one of them. */
 export const BOOT_RUNLEVELS = ['2', '3', '4', '5'] as const;
 
+/** Where a sysvinit boot read looks: /etc/init.d (is the script there at all) and every rc directory. */
+export const RC_DIRECTORIES = ['/etc/init.d', ...['0', '1', '2', '3', '4', '5', '6'].map((l) => `/etc/rc${l}.d`)] as const;
+
 /**
- * /etc/init.d and every rc directory in one read-only listing: the same command for every
- * service, so one read per host answers all rcEnable/rcDisable tasks. rc0, rc1 and rc6 tell "no
- * links at all" (the script was never registered: `update-rc.d NAME defaults`) from "disabled"
- * (K links); /etc/init.d tells whether the script is there at all (its package installed).
+ * This service's init script and boot links, as `ls -1 /etc/init.d /etc/rc0.d ... /etc/rc6.d`
+ * prints them (a `DIR:` line for each directory there, then its entries), but only this service's
+ * entries (NAME, and links [SK]NNNAME) and listed by the shell itself: a glob and `case` are
+ * builtins, so the read starts no process (`ls` cost a lab node ~10 ms a service). rc0, rc1 and
+ * rc6 tell "no links at all" (never registered: `update-rc.d NAME defaults`) from "disabled" (K
+ * links). A dangling link is listed, as `ls` lists it. Variables named keel_*: it may share the
+ * read batch's shell.
  */
-export const RC_LINKS_COMMAND = 'ls -1 /etc/init.d /etc/rc0.d /etc/rc1.d /etc/rc2.d /etc/rc3.d /etc/rc4.d /etc/rc5.d /etc/rc6.d';
+export function rcLinksCommand(service: string): string {
+  const name = quote(service);
+  return (
+    `for keel_d in ${RC_DIRECTORIES.join(' ')}; do [ -d "$keel_d" ] || continue; echo "$keel_d:"; ` +
+    `for keel_f in "$keel_d"/*; do case \${keel_f##*/} in ${name}|[SK][0-9][0-9]${name}) printf '%s\\n' "\${keel_f##*/}";; esac; done; done`
+  );
+}
 
 export function systemdEnabledCommand(service: string): string {
   return sh`systemctl is-enabled ${service}`;
@@ -124,7 +149,7 @@ export type RcLinks = Record<string, string[]>;
 /** Whether a service starts at boot, as its init system tells it. */
 export type BootState = { init: 'sysvinit'; script: boolean; links: RcLinks } | { init: 'systemd'; enabled: string };
 
-/** Parses `ls -1 DIR...` output (sections headed `/etc/rcN.d:`) into this service's links per runlevel. */
+/** Parses `ls -1 DIR...` output, or rcLinksCommand's (sections headed `/etc/rcN.d:`), into this service's links per runlevel. */
 export function parseRcListing(stdout: string, service: string): RcLinks {
   const links: RcLinks = {};
   const mine = new RegExp(`^[SK][0-9]{2}${service.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
@@ -154,21 +179,21 @@ export function parseIsEnabled(stdout: string, stderr: string): string {
 }
 
 /**
- * Whether a service starts at boot: on sysvinit its S/K links, from the one rc listing every
- * service shares; on systemd `systemctl is-enabled NAME`. Picked from the gathered host facts;
- * a host with an unknown init system is a clear error.
+ * Whether a service starts at boot: on sysvinit its script and S/K links (rcLinksCommand); on
+ * systemd `systemctl is-enabled NAME`. Picked on the host by the host facts' own test
+ * (initSystemRead); a host with an unknown init system is a clear error.
  */
 export function bootStateFact(service: string): Fact<BootState> {
   const what = `tell whether ${service} starts at boot`;
   return {
     name: `boot state of ${service}`,
-    command: (host) => (knownInitSystem(host, what) === 'sysvinit' ? RC_LINKS_COMMAND : systemdEnabledCommand(service)),
-    // Either is one command that changes nothing of the shell: no subshell of its own in a read batch.
+    command: () => initSystemRead({ systemd: systemdEnabledCommand(service), sysvinit: rcLinksCommand(service) }),
+    // Either branch is one command that changes nothing of the shell: no subshell of its own in a read batch.
     // (A sysvinit status is not: it runs the init script by `exec`, in a subshell that becomes it.)
     sharesShell: true,
     parse(r, host) {
       if (knownInitSystem(host, what) === 'systemd') return { init: 'systemd', enabled: parseIsEnabled(r.stdout, r.stderr) };
-      // ls exits 2 when some directory is missing but still lists the others.
+      // The listing skips a missing directory; with no output at all it failed.
       if (r.code !== 0 && !r.stdout.trim()) throw new KeelError(`cannot list /etc/rc?.d: ${r.stderr.trim() || `exit ${r.code}`}`);
       return { init: 'sysvinit', script: initScriptListed(r.stdout, service), links: parseRcListing(r.stdout, service) };
     },

@@ -143,7 +143,8 @@ function holdLab(): void {
 function build(): void {
   rmSync(join(ROOT, BUILD), { recursive: true, force: true });
   sh('node_modules/.bin/tsc -p bench/tsconfig.build.json');
-  cpSync(join(ROOT, 'lib/generated/validators.js'), join(ROOT, BUILD, 'lib/generated/validators.js'));
+  // tsc compiles no .js: the generated validators and TypeBox builders are copied beside its output.
+  cpSync(join(ROOT, 'lib/generated'), join(ROOT, BUILD, 'lib/generated'), { recursive: true });
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Parameter types shared by several domains, declared once (TypeBox: TypeScript type and JSON schema). */
-import { Type } from '@sinclair/typebox';
+import { Type } from '../lib/schema';
 
 /** An absolute path to a file: no newline, no NUL, not ending in `/`. */
 export const FilePath = Type.String({ pattern: '^/[^\\n\\x00]*[^/\\n\\x00]$' });

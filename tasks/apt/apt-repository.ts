@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from '../../lib/schema';
 import { createTwoFilesPatch } from '../../lib/text-diff';
 import { ValidationError } from '../../lib/errors';
 import { sh } from '../../lib/quote';

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from '../../lib/schema';
 import { ValidationError } from '../../lib/errors';
 import { defineTask } from '../../lib/task';
 import type { ExecResult, Fact } from '../../lib/types';

@@ -2,7 +2,7 @@
  * corosync.conf, rendered from typed options for the corosync major version (2 or 3) asked for,
  * else the installed one, compared with the file on the host, and written atomically when it differs.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from '../../lib/schema';
 import { createTwoFilesPatch } from '../../lib/text-diff';
 import { defineTask } from '../../lib/task';
 import type { Change, DecideEnv, Decision } from '../../lib/types';

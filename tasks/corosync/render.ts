@@ -2,7 +2,7 @@
  * corosync.conf from typed options, for a corosync major version (2 or 3): the options' schema
  * (TypeBox: their TypeScript type and JSON schema in one declaration) and the pure renderer.
  */
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from '../../lib/schema';
 
 const NAME = '^[A-Za-z0-9_.-]+$';
 const ADDRESS = '^[A-Za-z0-9_.:-]+$';

@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from '../../lib/schema';
 import { createTwoFilesPatch } from '../../lib/text-diff';
 import { ValidationError, type FieldProblem } from '../../lib/errors';
 import { sh } from '../../lib/quote';

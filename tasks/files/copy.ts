@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from '../../lib/schema';
 import { createTwoFilesPatch } from '../../lib/text-diff';
 import { KeelError, ValidationError } from '../../lib/errors';
 import { defineTask } from '../../lib/task';

@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from '../../lib/schema';
 import { createTwoFilesPatch } from '../../lib/text-diff';
 import { defineTask } from '../../lib/task';
 import type { Change } from '../../lib/types';

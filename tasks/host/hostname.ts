@@ -1,4 +1,4 @@
-import { Type } from '@sinclair/typebox';
+import { Type } from '../../lib/schema';
 import { sh } from '../../lib/quote';
 import { defineTask } from '../../lib/task';
 import type { Change, Fact } from '../../lib/types';

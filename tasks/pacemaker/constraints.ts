@@ -4,7 +4,7 @@
  * Scores compare as pacemaker reads them (`inf` = `INFINITY`), order kinds as crmsh reads them
  * (score INFINITY = Mandatory).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from '../../lib/schema';
 import { declareSchema, validate } from '../../lib/validate';
 import type { Change } from '../../lib/types';
 import { normalizeScore, orderKind, pacemakerBoolean, type Cib } from './cib';

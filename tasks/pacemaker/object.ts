@@ -4,7 +4,7 @@
  * Objects are built by factories (`primitive`, `colocation`...) that validate their parameters
  * when called, before any host is contacted; tasks (`crmTransaction`) send them to the cluster.
  */
-import { Type } from '@sinclair/typebox';
+import { Type } from '../../lib/schema';
 import type { Change } from '../../lib/types';
 import type { Cib, NvPairs, NvSet } from './cib';
 

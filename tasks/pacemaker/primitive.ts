@@ -10,7 +10,7 @@
  * durations (`30s` = `30` = `30000ms`), meta attributes as pacemaker booleans and durations.
  * Resource agent params and utilization are agent-defined and compare as text.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from '../../lib/schema';
 import { declareSchema, validate } from '../../lib/validate';
 import type { Change } from '../../lib/types';
 import { agentOf, durationMs, sameOpValue, samePacemakerValue, sameText, type Cib, type CibOp, type CibPrimitive, type NvPairs, type NvSet } from './cib';

@@ -6,7 +6,7 @@
  * `merge_from_cli`): names not sent are kept. So only the named values are managed here, and
  * values compare as pacemaker reads them (booleans, and durations for duration-named options).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from '../../lib/schema';
 import { declareSchema, validate } from '../../lib/validate';
 import { samePacemakerValue, type Cib, type NvPairs } from './cib';
 import { nvText, patch } from './crm-syntax';

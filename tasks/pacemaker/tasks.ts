@@ -5,7 +5,7 @@
  * their crm syntax on stdin. Per-object `crm configure primitive ...` commands fail when the object
  * exists; `load update` creates or updates in place, and with unchanged content changes nothing.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from '../../lib/schema';
 import { KeelError, ValidationError, type FieldProblem } from '../../lib/errors';
 import { defineTask } from '../../lib/task';
 import type { ApplyContext, Change, Decision, Task, TaskOptions } from '../../lib/types';

@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from '../../lib/schema';
 import { KeelError } from '../../lib/errors';
 import { sh } from '../../lib/quote';
 import { defineTask } from '../../lib/task';

@@ -1,4 +1,4 @@
-import { type Static, Type } from '@sinclair/typebox';
+import { type Static, Type } from '../../lib/schema';
 import { KeelError, lastLines } from '../../lib/errors';
 import { defineTask } from '../../lib/task';
 import type { ApplyContext, Change, Decision } from '../../lib/types';

@@ -14,7 +14,7 @@ let entry = join(root, 'dist', 'index.js');
 if (existsSync(source)) {
   entry = source;
   if (!require.extensions['.ts']) {
-    require(require.resolve('ts-node', { paths: [root] })).register({ transpileOnly: true, swc: true, project: join(root, 'tsconfig.json') });
+    require(require.resolve('ts-node', { paths: [root] })).register({ project: join(root, 'tsconfig.json') });
   }
 } else if (!existsSync(entry)) {
   process.stderr.write('keel: its build (dist/) is missing: reinstall keel, or run `npm run build` in its repository\n');

@@ -49,9 +49,17 @@ export function ensureTypeScript(file: string, what: string): void {
     );
   }
   const swc = resolvable('@swc/core', [dirname(tsNode), ...from]);
-  // Type-checking is tsc's job (in CI, in the editor): the run only needs the code, fast.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require(tsNode) as { register(o: object): void }).register({ transpileOnly: true, swc });
+  const { register } = require(tsNode) as { register(o: object): void };
+  // Type-checking is tsc's job (in CI, in the editor): the run only needs the code, fast.
+  try {
+    register({ transpileOnly: true, swc });
+  } catch (err) {
+    // The project's tsconfig names a transpiler of its own (keel's repository does: the cached
+    // swc one), which ts-node will not combine with `swc`; it failed before installing anything.
+    if (!swc || !/Cannot specify both 'swc' and 'transpiler'/.test(String(err))) throw err;
+    register({ transpileOnly: true });
+  }
 }
 
 function resolvable(name: string, paths: string[]): boolean {

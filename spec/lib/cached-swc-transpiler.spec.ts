@@ -1,0 +1,93 @@
+/**
+ * tools/cached-swc-transpiler.js, ts-node's transpiler for keel's sources: the output of ts-node's
+ * own swc transpiler, read back while a file is unchanged, made again when it changes, and
+ * @swc/core not loaded at all when every file is in the cache.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+
+const root = join(__dirname, '..', '..');
+const tsNode = join(root, 'node_modules', '.bin', 'ts-node');
+
+/** A probe preloaded with -r: on exit, how many files of @swc/core the process loaded. */
+function swcProbe(): string {
+  const probe = join(mkdtempSync(join(tmpdir(), 'keel-swc-probe-')), 'probe.js');
+  writeFileSync(probe, "process.on('exit', () => process.stderr.write('swc files: ' + Object.keys(require.cache).filter((f) => f.includes('@swc/core')).length + '\\n'));\n");
+  return probe;
+}
+
+/** Runs a .ts file through `ts-node` with keel's tsconfig and the cache in `cache`. */
+function runTs(file: string, cache: string, probe: string) {
+  return spawnSync(process.execPath, ['-r', probe, tsNode, '-P', join(root, 'tsconfig.json'), file], { cwd: root, encoding: 'utf8', env: { ...process.env, KEEL_TS_CACHE: cache } });
+}
+
+test('a cold start transpiles with swc; a warm one reads the cache and never loads @swc/core; an edit is transpiled again', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'keel-ts-cache-'));
+  const dir = mkdtempSync(join(tmpdir(), 'keel-transpile-'));
+  const file = join(dir, 'hello.ts');
+  const probe = swcProbe();
+  {
+    writeFileSync(file, "const n: number = 1;\nconsole.log('hello', n);\n");
+    const cold = runTs(file, cache, probe);
+    assert.is(cold.stdout, 'hello 1\n', cold.stderr);
+    assert.match(cold.stderr, /swc files: [1-9]/);
+    assert.is(readdirSync(cache).length, 1, 'one entry for the one file');
+    const warm = runTs(file, cache, probe);
+    assert.is(warm.stdout, 'hello 1\n', warm.stderr);
+    assert.match(warm.stderr, /swc files: 0\n/);
+    writeFileSync(file, "const n: number = 2;\nconsole.log('edited', n);\n");
+    const edited = runTs(file, cache, probe);
+    assert.is(edited.stdout, 'edited 2\n', 'not the stale output');
+    assert.match(edited.stderr, /swc files: [1-9]/);
+    assert.is(readdirSync(cache).length, 1, 'the edit replaced its entry');
+  }
+});
+
+test('a cached file still maps its stack traces to TypeScript lines (the source map is cached with it)', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'keel-ts-cache-'));
+  const dir = mkdtempSync(join(tmpdir(), 'keel-transpile-'));
+  const file = join(dir, 'throws.ts');
+  const probe = swcProbe();
+  {
+    // Types the transpile removes, so the JavaScript's lines and columns differ from the source's.
+    writeFileSync(file, 'interface A {\n  x: number;\n}\ntype B = A;\nconst a: B = { x: 1 };\nif (a.x) throw new Error("line six");\n');
+    for (const run of ['cold', 'warm']) {
+      const r = runTs(file, cache, probe);
+      assert.match(r.stderr, /throws\.ts:6:\d+/, `${run}: ${r.stderr}`);
+    }
+    assert.match(runTs(file, cache, probe).stderr, /swc files: 0\n/);
+  }
+});
+
+test('the output is what ts-node\'s own swc transpiler gives', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'keel-ts-cache-'));
+  const script = `
+    const opts = { service: { config: { options: { target: 9, module: 1, esModuleInterop: true } } }, transpilerConfigLocalResolveHelper: (m) => require.resolve(m), nodeModuleEmitKind: 'nodecjs' };
+    const src = "import { join } from 'node:path';\\nexport const f = (a: string): string => join(a, 'b');\\n";
+    const own = require('ts-node/transpilers/swc').create(opts).transpile(src, { fileName: '/x/a.ts' });
+    const cached = () => require('./tools/cached-swc-transpiler.js').create(opts).transpile(src, { fileName: '/x/a.ts' });
+    const [first, second] = [cached(), cached()];
+    console.log(JSON.stringify([own.outputText === first.outputText, own.sourceMapText === first.sourceMapText, own.outputText === second.outputText, own.sourceMapText === second.sourceMapText]));`;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, KEEL_TS_CACHE: cache } });
+  assert.is(r.stdout.trim(), '[true,true,true,true]', r.stderr);
+  assert.is(readdirSync(cache).length, 1);
+});
+
+test("keel's loader registers ts-node in a project whose tsconfig names its own transpiler (keel's repository)", () => {
+  // Compiled keel (bundled here) loading a .ts inventory with nothing registered for .ts yet.
+  const out = join(mkdtempSync(join(tmpdir(), 'keel-loader-')), 'load-module.js');
+  const b = spawnSync(process.execPath, [join(root, 'tools', 'bundle.js'), join(root, 'lib', 'load-module.ts'), `--outfile=${out}`], { encoding: 'utf8' });
+  assert.is(b.status, 0, b.stderr);
+  const script = `const { loadUserModule } = require(${JSON.stringify(out)});
+    Promise.resolve(loadUserModule(${JSON.stringify(join(root, 'inventories', 'lab.ts'))}, 'inventory')).then((m) => console.log(typeof m));`;
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TS_NODE_') && k !== 'NODE_OPTIONS'));
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', env: clean });
+  assert.is(r.stderr, '');
+  assert.is(r.stdout.trim(), 'object');
+});
+
+test.run();

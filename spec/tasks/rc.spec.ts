@@ -121,11 +121,11 @@ test('rcDisable: S links become K links with update-rc.d disable; disabled and u
   assert.is(none.ok, 'corosync does not start at boot (no boot links)');
 });
 
-test('a listing that failed altogether is an error; a partial one (ls exit 2) is read', () => {
+test('a read that did not list is an error saying what the host said; a listing is read whatever its status', () => {
   const task = rcEnable({ service: 'ssh' });
   assert.throws(
-    () => decideOn(task, { boot: { code: 2, stdout: '', stderr: 'ls: cannot access /etc/rc0.d: No such file or directory\n' } }),
-    /^cannot list \/etc\/rc\?\.d: ls: cannot access \/etc\/rc0\.d/,
+    () => decideOn(task, { boot: { code: 2, stdout: '', stderr: 'sh: 1: cannot open /etc/init.d: Permission denied\n' } }),
+    /^cannot list \/etc\/init\.d and \/etc\/rc\?\.d: sh: 1: cannot open \/etc\/init\.d: Permission denied$/,
   );
   const partial = decideOn(task, { boot: { code: 2, stdout: listing('debian12'), stderr: 'ls: cannot access /etc/rc7.d\n' } });
   assert.is(partial.ok, 'ssh starts at boot');
@@ -179,6 +179,16 @@ test('systemd: a masked unit fails rcEnable with what to do; a missing one reads
   );
   assert.equal(missing.changes, [{ field: 'boot start of nosuch', from: 'not-found', to: 'enabled' }]);
   assert.is(missing.dependsOn, 'unit nosuch is not installed yet');
+});
+
+test('a sysvinit boot read that did not list (killed, or the systemd branch answered) is an error, not "no links"', () => {
+  const { boot } = rcEnable({ service: 'ssh' }).definition.facts;
+  const bad = [
+    { code: 137, stdout: '', stderr: '' },
+    { code: 0, stdout: 'enabled\n', stderr: '' },
+  ];
+  for (const r of bad) assert.throws(() => boot.parse(r, debianFacts), (e: unknown) => e instanceof KeelError && /^cannot list \/etc\/init\.d and \/etc\/rc\?\.d: exit/.test(e.message));
+  assert.equal(boot.parse({ code: 0, stdout: '/etc/init.d:\n/etc/rc2.d:\n', stderr: '' }, debianFacts), { init: 'sysvinit', script: false, links: { 2: [] } });
 });
 
 test('an unknown init system is a clear error when the boot state is parsed', () => {

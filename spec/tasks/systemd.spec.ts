@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { KeelError, ValidationError } from '../../lib/errors';
 import type { ExecResult, HostFacts } from '../../lib/types';
 import { systemdUnit, type SystemdUnitParams, type SystemdUnitPlan } from '../../tasks/service/systemd-unit';
+import { readsOf } from '../../lib/task-reads';
 import { applyPlan, debianFacts, decideOn, factCommand, fileReadOutput } from '../helpers/task-harness';
 
 /** Outputs recorded from systemd 252 running as PID 1 (see spec/fixtures/systemd/README.md). */
@@ -39,7 +40,7 @@ const host =
   };
 const commandsOf = (r: { commands: { command: string }[] }) => r.commands.map((c) => (c.command.includes('mktemp') ? 'WRITE' : c.command));
 
-test('facts: the unit file, is-enabled, is-active (the service module\'s own command) and NeedDaemonReload', () => {
+test('facts: the unit file, is-enabled, is-active and NeedDaemonReload', () => {
   const t = task();
   assert.equal(Object.keys(t.definition.facts), ['file', 'enabled', 'active', 'needsReload']);
   assert.match(factCommand(t, 'file', systemdFacts), `if [ -f ${PATH} ]`);
@@ -48,10 +49,17 @@ test('facts: the unit file, is-enabled, is-active (the service module\'s own com
   assert.is(factCommand(t, 'needsReload', systemdFacts), `systemctl show --property=NeedDaemonReload --value ${NAME}`);
 });
 
-test('a host whose init system is not systemd fails clearly, when the facts are built and when decide runs', () => {
+test('the reads need no host facts: all four go out with them, in their round trip', () => {
+  // Without facts, readsOf leaves out any read whose command touches them (lib/task-reads.ts).
+  assert.equal(readsOf([task()]).map((r) => r.command), Object.keys(task().definition.facts).map((f) => factCommand(task(), f, systemdFacts)));
+});
+
+test('a host whose init system is not systemd fails clearly, when its reads are parsed and when decide runs', () => {
   const clear = (e: unknown) => e instanceof KeelError && /^systemdUnit keel-demo\.service needs systemd, but this host's init system is sysvinit/.test(e.message);
-  assert.throws(() => factCommand(task(), 'enabled', debianFacts), clear);
-  assert.throws(() => factCommand(task(), 'active', { ...debianFacts, initSystem: 'unknown' }), (e: unknown) => /init system is unknown/.test((e as Error).message));
+  const { enabled, active } = task().definition.facts;
+  const r = { code: 1, stdout: '', stderr: 'System has not been booted with systemd as init system (PID 1). Can\'t operate.' };
+  assert.throws(() => enabled.parse(r, debianFacts), clear);
+  assert.throws(() => active.parse(r, { ...debianFacts, initSystem: 'unknown' }), (e: unknown) => /init system is unknown/.test((e as Error).message));
   assert.throws(() => decideOn(task(), CONVERGED), clear);
 });
 

@@ -1,4 +1,4 @@
-import { KeelError } from '../../lib/errors';
+import { KeelError, lastLines } from '../../lib/errors';
 import { HAS_INIT_D, SYSTEMD_BOOTED } from '../../lib/host-facts';
 import { quote, sh } from '../../lib/quote';
 import type { ExecResult, Fact, HostFacts, InitSystem } from '../../lib/types';
@@ -49,11 +49,13 @@ function sysvStatusCommand(name: string): string {
 
 /**
  * One read for either init system: it branches on the very tests the host facts tell the init
- * system by (lib/host-facts.ts), so it needs no gathered facts and is read in the same round trip as
- * they are (a no-change run of ha-asterisk: one round trip per host, where choosing the command from
- * the facts took two, ~0.1 s more per host). Its parse then reads the host facts' `initSystem`,
- * which the same test gave in the same batch. On a host with neither it fails (status 1) and leaves
- * the shell as it was; the parse gives the clear error.
+ * system by (lib/host-facts.ts), so it needs no gathered facts and is read in the same round trip
+ * as they are (a no-change run of ha-asterisk: one round trip per host, where choosing the
+ * command from the facts took two). Its parse reads the host facts' `initSystem`: the test's
+ * answer changes only with a reboot into another init (/run/systemd/system exists exactly while
+ * systemd runs as PID 1), so a later read, in a later batch, takes the branch the facts name. On
+ * a host with neither it fails (status 1) and leaves the shell as it was; the parse gives the
+ * clear error.
  */
 export function initSystemRead(commands: Record<KnownInitSystem, string>): string {
   return `if ${SYSTEMD_BOOTED}; then ${commands.systemd}; elif ${HAS_INIT_D}; then ${commands.sysvinit}; else false; fi`;
@@ -128,14 +130,15 @@ export const RC_DIRECTORIES = ['/etc/init.d', ...['0', '1', '2', '3', '4', '5', 
  * entries (NAME, and links [SK]NNNAME) and listed by the shell itself: a glob and `case` are
  * builtins, so the read starts no process (`ls` cost a lab node ~10 ms a service). rc0, rc1 and
  * rc6 tell "no links at all" (never registered: `update-rc.d NAME defaults`) from "disabled" (K
- * links). A dangling link is listed, as `ls` lists it. Variables named keel_*: it may share the
- * read batch's shell.
+ * links). A dangling link is listed, as `ls` lists it. It assigns only keel_rcd and keel_rcf, so
+ * it may share the read batch's shell. Its status is 0; it always lists /etc/init.d, which the
+ * sysvinit branch of initSystemRead has tested is there.
  */
 export function rcLinksCommand(service: string): string {
   const name = quote(service);
   return (
-    `for keel_d in ${RC_DIRECTORIES.join(' ')}; do [ -d "$keel_d" ] || continue; echo "$keel_d:"; ` +
-    `for keel_f in "$keel_d"/*; do case \${keel_f##*/} in ${name}|[SK][0-9][0-9]${name}) printf '%s\\n' "\${keel_f##*/}";; esac; done; done`
+    `for keel_rcd in ${RC_DIRECTORIES.join(' ')}; do [ -d "$keel_rcd" ] || continue; echo "$keel_rcd:"; ` +
+    `for keel_rcf in "$keel_rcd"/*; do case \${keel_rcf##*/} in ${name}|[SK][0-9][0-9]${name}) printf '%s\\n' "\${keel_rcf##*/}";; esac; done; done`
   );
 }
 
@@ -188,13 +191,16 @@ export function bootStateFact(service: string): Fact<BootState> {
   return {
     name: `boot state of ${service}`,
     command: () => initSystemRead({ systemd: systemdEnabledCommand(service), sysvinit: rcLinksCommand(service) }),
-    // Either branch is one command that changes nothing of the shell: no subshell of its own in a read batch.
-    // (A sysvinit status is not: it runs the init script by `exec`, in a subshell that becomes it.)
+    // Neither branch exits, cds, sets or execs, and the listing assigns only its own keel_rc*
+    // variables: no subshell of its own in a read batch. (A sysvinit status is not so: it runs the
+    // init script by `exec`, in a subshell that becomes it.)
     sharesShell: true,
     parse(r, host) {
       if (knownInitSystem(host, what) === 'systemd') return { init: 'systemd', enabled: parseIsEnabled(r.stdout, r.stderr) };
-      // The listing skips a missing directory; with no output at all it failed.
-      if (r.code !== 0 && !r.stdout.trim()) throw new KeelError(`cannot list /etc/rc?.d: ${r.stderr.trim() || `exit ${r.code}`}`);
+      // The listing always begins with /etc/init.d; without it the read did not list (it failed).
+      if (!r.stdout.startsWith('/etc/init.d:\n')) {
+        throw new KeelError(`cannot list /etc/init.d and /etc/rc?.d: ${lastLines(r.stderr) || `exit ${r.code}, ${r.stdout.trim() ? 'unexpected output' : 'no output'}`}`);
+      }
       return { init: 'sysvinit', script: initScriptListed(r.stdout, service), links: parseRcListing(r.stdout, service) };
     },
   };

@@ -63,6 +63,11 @@ export function notSystemd(name: string, host: HostFacts): KeelError {
   );
 }
 
+/**
+ * The unit's reads run systemctl on any host (elsewhere it fails harmlessly: no such command, or
+ * "not booted with systemd"), so they need no host facts and go out with them, in the same round
+ * trip; their parse, and decide, refuse a host whose facts do not say systemd.
+ */
 function requireSystemd(name: string, host: HostFacts): void {
   if (host.initSystem !== 'systemd') throw notSystemd(name, host);
 }
@@ -71,10 +76,7 @@ function requireSystemd(name: string, host: HostFacts): void {
 export function unitEnabledFact(name: string): Fact<string> {
   return {
     name: `boot state of unit ${name}`,
-    command: (host) => {
-      requireSystemd(name, host);
-      return sh`systemctl is-enabled ${name}`;
-    },
+    command: () => sh`systemctl is-enabled ${name}`,
     parse: (r, host) => {
       requireSystemd(name, host);
       return parseIsEnabled(r.stdout, r.stderr);
@@ -82,14 +84,11 @@ export function unitEnabledFact(name: string): Fact<string> {
   };
 }
 
-/** `systemctl is-active NAME`: running or not, with the state it prints; the same command the service module reads. */
+/** `systemctl is-active NAME`: running or not, with the state it prints. */
 export function unitActiveFact(name: string): Fact<ServiceStatus> {
   return {
     name: `status of unit ${name}`,
-    command: (host) => {
-      requireSystemd(name, host);
-      return serviceCommand('systemd', name, 'status');
-    },
+    command: () => serviceCommand('systemd', name, 'status'),
     parse: (r, host) => {
       requireSystemd(name, host);
       // Without a running systemd (a container, a chroot) systemctl says so and exits 1.
@@ -109,10 +108,7 @@ export function unitActiveFact(name: string): Fact<ServiceStatus> {
 export function unitNeedsReloadFact(name: string): Fact<boolean> {
   return {
     name: `NeedDaemonReload of unit ${name}`,
-    command: (host) => {
-      requireSystemd(name, host);
-      return sh`systemctl show --property=NeedDaemonReload --value ${name}`;
-    },
+    command: () => sh`systemctl show --property=NeedDaemonReload --value ${name}`,
     parse: (r, host) => {
       requireSystemd(name, host);
       const word = r.stdout.trim();

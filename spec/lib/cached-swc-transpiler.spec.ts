@@ -4,7 +4,7 @@
  * @swc/core not loaded at all when every file is in the cache.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -25,9 +25,18 @@ function runTs(file: string, cache: string, probe: string) {
   return spawnSync(process.execPath, ['-r', probe, tsNode, '-P', join(root, 'tsconfig.json'), file], { cwd: root, encoding: 'utf8', env: { ...process.env, KEEL_TS_CACHE: cache } });
 }
 
-test('a cold start transpiles with swc; a warm one reads the cache and never loads @swc/core; an edit is transpiled again', () => {
+/** A directory of this repository for a test's .ts files (only the repository's files are cached), removed after. */
+function inRepository(body: (dir: string) => void): void {
+  const dir = mkdtempSync(join(root, '.tmp-transpile-'));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a cold start transpiles with swc; a warm one reads the cache and never loads @swc/core; an edit is transpiled again', () => inRepository((dir) => {
   const cache = mkdtempSync(join(tmpdir(), 'keel-ts-cache-'));
-  const dir = mkdtempSync(join(tmpdir(), 'keel-transpile-'));
   const file = join(dir, 'hello.ts');
   const probe = swcProbe();
   {
@@ -45,11 +54,23 @@ test('a cold start transpiles with swc; a warm one reads the cache and never loa
     assert.match(edited.stderr, /swc files: [1-9]/);
     assert.is(readdirSync(cache).length, 1, 'the edit replaced its entry');
   }
+}));
+
+test('a file outside the repository is transpiled every time and never cached', () => {
+  const cache = mkdtempSync(join(tmpdir(), 'keel-ts-cache-'));
+  const file = join(mkdtempSync(join(tmpdir(), 'keel-transpile-')), 'elsewhere.ts');
+  writeFileSync(file, "console.log('elsewhere' as string);\n");
+  const probe = swcProbe();
+  for (const run of ['first', 'second']) {
+    const r = runTs(file, cache, probe);
+    assert.is(r.stdout, 'elsewhere\n', `${run}: ${r.stderr}`);
+    assert.match(r.stderr, /swc files: [1-9]/);
+  }
+  assert.equal(readdirSync(cache), []);
 });
 
-test('a cached file still maps its stack traces to TypeScript lines (the source map is cached with it)', () => {
+test('a cached file still maps its stack traces to TypeScript lines (the source map is cached with it)', () => inRepository((dir) => {
   const cache = mkdtempSync(join(tmpdir(), 'keel-ts-cache-'));
-  const dir = mkdtempSync(join(tmpdir(), 'keel-transpile-'));
   const file = join(dir, 'throws.ts');
   const probe = swcProbe();
   {
@@ -61,15 +82,16 @@ test('a cached file still maps its stack traces to TypeScript lines (the source 
     }
     assert.match(runTs(file, cache, probe).stderr, /swc files: 0\n/);
   }
-});
+}));
 
 test('the output is what ts-node\'s own swc transpiler gives', () => {
   const cache = mkdtempSync(join(tmpdir(), 'keel-ts-cache-'));
   const script = `
     const opts = { service: { config: { options: { target: 9, module: 1, esModuleInterop: true } } }, transpilerConfigLocalResolveHelper: (m) => require.resolve(m), nodeModuleEmitKind: 'nodecjs' };
     const src = "import { join } from 'node:path';\\nexport const f = (a: string): string => join(a, 'b');\\n";
-    const own = require('ts-node/transpilers/swc').create(opts).transpile(src, { fileName: '/x/a.ts' });
-    const cached = () => require('./tools/cached-swc-transpiler.js').create(opts).transpile(src, { fileName: '/x/a.ts' });
+    const fileName = ${JSON.stringify(join(root, 'x', 'a.ts'))};
+    const own = require('ts-node/transpilers/swc').create(opts).transpile(src, { fileName });
+    const cached = () => require('./tools/cached-swc-transpiler.js').create(opts).transpile(src, { fileName });
     const [first, second] = [cached(), cached()];
     console.log(JSON.stringify([own.outputText === first.outputText, own.sourceMapText === first.sourceMapText, own.outputText === second.outputText, own.sourceMapText === second.sourceMapText]));`;
   const r = spawnSync(process.execPath, ['-e', script], { cwd: root, encoding: 'utf8', env: { ...process.env, KEEL_TS_CACHE: cache } });

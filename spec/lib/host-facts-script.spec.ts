@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { FACTS_SCRIPT, parseHostFacts } from '../../lib/host-facts';
+import { inPidNamespace } from '../helpers/pid-namespace';
 
 test('the facts script, run in a real shell, says what this machine is', () => {
   const p = spawnSync('sh', ['-c', FACTS_SCRIPT], { encoding: 'utf8' });
@@ -17,9 +18,9 @@ test('the facts script, run in a real shell, says what this machine is', () => {
 
 test('the facts script starts one process (ip): the hostname and os-release are read by the shell', () => {
   // In a new PID namespace the last PID handed out counts the processes: sh, ip, then the counting cat.
-  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${FACTS_SCRIPT}\ncat /proc/sys/kernel/ns_last_pid >&2`], { encoding: 'utf8' });
+  const p = inPidNamespace(FACTS_SCRIPT);
   assert.is(p.status, 0, p.stderr);
-  assert.is(Number(p.stderr.trim().split('\n').pop()), 3);
+  assert.is(p.lastPid, 3);
 });
 
 test.run();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { batchScript, CUT_SHORT, parseBatch, type Batch, type BatchResult } from '../../lib/probe-batch';
+import { inPidNamespace } from '../helpers/pid-namespace';
 
 const entries = (commands: string[], timeoutSeconds = 30) => commands.map((command) => ({ command, timeoutSeconds }));
 
@@ -63,10 +64,9 @@ test('a batch starts the reads, a subshell per read, one timeout and one shell, 
   // sh, 3 subshells, timeout, shell, cat = 7. (A timeout and a shell per distinct deadline took 9;
   // reads run concurrently into temporary files took 15: mktemp, wc, cat, rm and a background job per read besides.)
   const batch = batchScript([...entries([':', ':'], 30), ...entries([':'], 5)]);
-  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${batch.script}cat /proc/sys/kernel/ns_last_pid >&2`]);
-  assert.is(p.status, 0, p.stderr.toString());
-  const count = Number(p.stderr.toString().trim().split('\n').pop());
-  assert.is(count, 7, `processes started: ${count}`);
+  const p = inPidNamespace(batch.script);
+  assert.is(p.status, 0, p.stderr);
+  assert.is(p.lastPid, 7, `processes started: ${p.lastPid}`);
   assert.is(batch.script.match(/^\$\{k:\+timeout -s KILL \d+\} sh -c /gm)?.length, 1, 'one timeout for the batch, not one per deadline or per read');
   assert.equal(batch.order, [2, 0, 1], 'shortest deadline first');
   assert.is(batch.seconds, 5, 'under the shortest deadline');
@@ -86,8 +86,8 @@ test("a read that declares it leaves the shell as it was (Fact.sharesShell) runs
   assert.equal(rs[2], { code: 0, stdout: 'after\n', stderr: '', timedOut: false });
   // sh, one subshell (the third read's), timeout, shell, the counting cat = 5.
   const batch = batchScript(shared.map((e) => ({ ...e, command: ':' })));
-  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${batch.script}cat /proc/sys/kernel/ns_last_pid >&2`]);
-  assert.is(Number(p.stderr.toString().trim().split('\n').pop()), 5, p.stderr.toString());
+  const p = inPidNamespace(batch.script);
+  assert.is(p.lastPid, 5, p.stderr);
 });
 
 test('a shared read that ends the shell after all (`exit`) reports that exit code, not a timeout; the reads after it are read again', () => {

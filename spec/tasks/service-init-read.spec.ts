@@ -11,6 +11,7 @@ import { FACTS_SCRIPT, parseHostFacts } from '../../lib/host-facts';
 import type { ExecResult, HostFacts } from '../../lib/types';
 import { bootStateFact, serviceStatusFact } from '../../tasks/service';
 import { suiteUnless } from '../helpers/not-run';
+import { inPidNamespace } from '../helpers/pid-namespace';
 
 const canUnshare = spawnSync('unshare', ['-m', 'true']).status === 0;
 const test = suiteUnless(canUnshare ? undefined : 'needs root and `unshare -m` (mount namespaces) to lay out /run and /etc', 'service reads by init system');
@@ -69,10 +70,10 @@ test('sysvinit: the facts say sysvinit and the reads run the init script and lis
 
 test('sysvinit: the boot read starts no process (the shell lists the rc directories itself)', () => {
   // In a new PID namespace the last PID handed out counts the processes: sh, mount, then the counting cat.
-  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `mount -t tmpfs tmpfs /run || exit 99\n${boot.command(NONE)}\ncat /proc/sys/kernel/ns_last_pid >&2`], { encoding: 'utf8' });
+  const p = inPidNamespace(`mount -t tmpfs tmpfs /run || exit 99\n${boot.command(NONE)}`);
   assert.is(p.status, 0, p.stderr);
   assert.match(p.stdout, '/etc/rc2.d:');
-  assert.is(Number(p.stderr.trim().split('\n').pop()), 3);
+  assert.is(p.lastPid, 3);
 });
 
 test('neither: the facts say unknown, the reads fail without running anything, and the parse says why', () => {

@@ -2,7 +2,6 @@
  * tasks/files/facts.ts fileFact, its command run in a real `sh`: what a host answers for a small
  * file, a file past the content limit, an absent file, a missing parent and a directory.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -14,6 +13,7 @@ import { FakeConnection } from '../../helpers/fake-connection';
 import { fileReadOutput } from '../../helpers/task-harness';
 import type { HostFacts } from '../../../lib/types';
 import { fresh, sh } from './real-sh';
+import { inPidNamespace } from '../../helpers/pid-namespace';
 
 const read = (path: string, withContent = true) => {
   const f = fileFact(path, withContent);
@@ -89,9 +89,9 @@ test('a small file is read with two processes (stat, cat): keel hashes its conte
   for (const [withContent, want] of [[true, 'cat'], [false, 'sha256sum']] as const) {
     // In a new PID namespace the last PID handed out counts the processes: sh, the read's, cat.
     const command = fileFact(p, withContent).command({} as HostFacts);
-    const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `${command} >/dev/null; cat /proc/sys/kernel/ns_last_pid >&2`]);
-    assert.is(r.status, 0, r.stderr.toString());
-    assert.is(Number(r.stderr.toString().trim()), 4, `with content ${withContent}: sh, stat, ${want}, and the counting cat`);
+    const r = inPidNamespace(`${command} >/dev/null`);
+    assert.is(r.status, 0, r.stderr);
+    assert.is(r.stderr.trim(), '4', `with content ${withContent}: sh, stat, ${want}, and the counting cat`);
   }
 });
 

@@ -15,6 +15,7 @@ import { fileReadMerger, type FileReadPart } from '../../../tasks/files/merged-f
 import { FakeConnection } from '../../helpers/fake-connection';
 import type { ExecResult, HostFacts } from '../../../lib/types';
 import { fresh, sh } from './real-sh';
+import { inPidNamespace } from '../../helpers/pid-namespace';
 
 const host = {} as HostFacts;
 const partOf = (path: string, withContent = true) => fileFact(path, withContent).merge!.part as FileReadPart;
@@ -141,10 +142,10 @@ test('in a read batch: file reads merge into one stat and one head (2 processes 
   const merged = fileReadMerger.command(facts.map((f) => f.merge!.part as FileReadPart));
   // The merged command in the batch's own shell (sharesShell): processes started, counted in a PID namespace.
   assert.ok(fileReadMerger.sharesShell);
-  const p = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `{ eval ${quote(merged)}; } >/dev/null\ncat /proc/sys/kernel/ns_last_pid >&2`]);
-  assert.is(p.status, 0, p.stderr.toString());
+  const p = inPidNamespace(`{ eval ${quote(merged)}; } >/dev/null`);
+  assert.is(p.status, 0, p.stderr);
   // sh, stat, head, the counting cat.
-  assert.is(Number(p.stderr.toString().trim().split('\n').pop()), 4, p.stderr.toString());
+  assert.is(p.lastPid, 4, p.stderr);
 
   const big = join(dir, 'big');
   writeFileSync(big, 'b'.repeat(300 * 1024));

@@ -2,13 +2,16 @@ import { networkAddress } from './network';
 import type { HostFacts, InitSystem, InterfaceAddress } from './types';
 
 /**
- * How the host facts tell the init system, in shell: systemd when it booted the host (its
- * sd_booted() test), else sysvinit where /etc/init.d exists. Fact commands that differ by init
- * system branch on these same tests (tasks/service/facts.ts), so they need no gathered facts and go
- * out in the host facts' own round trip, their parse reading the `initSystem` the same test gave.
+ * A command that does what each init system calls for, choosing as the host facts tell the init
+ * system: systemd when it booted the host (sd_booted()'s test, /run/systemd/system), else sysvinit
+ * where /etc/init.d exists, else `unknown`. The facts script names the init system with it, and
+ * fact commands that differ by init system branch with it (tasks/service/facts.ts): they need no
+ * gathered facts, go out in the facts' own round trip, and their parse can trust the facts'
+ * `initSystem` to name the branch that ran.
  */
-export const SYSTEMD_BOOTED = '[ -d /run/systemd/system ]';
-export const HAS_INIT_D = '[ -d /etc/init.d ]';
+export function byInitSystem(commands: Record<InitSystem, string>): string {
+  return `if [ -d /run/systemd/system ]; then ${commands.systemd}; elif [ -d /etc/init.d ]; then ${commands.sysvinit}; else ${commands.unknown}; fi`;
+}
 
 /**
  * One read-only script for the host facts, run once per host when it is connected.
@@ -22,7 +25,7 @@ export const FACTS_SCRIPT = [
   'echo @@keel-facts@@',
   'while IFS= read -r keel_l || [ -n "$keel_l" ]; do printf \'%s\\n\' "$keel_l"; done 2>/dev/null </etc/os-release',
   'echo @@keel-facts@@',
-  `if ${SYSTEMD_BOOTED}; then echo systemd; elif ${HAS_INIT_D}; then echo sysvinit; else echo unknown; fi`,
+  byInitSystem({ systemd: 'echo systemd', sysvinit: 'echo sysvinit', unknown: 'echo unknown' }),
   'echo @@keel-facts@@',
   'ip -o -4 addr show 2>/dev/null',
 ].join('\n');

@@ -1,5 +1,5 @@
 import { KeelError, lastLines } from '../../lib/errors';
-import { HAS_INIT_D, SYSTEMD_BOOTED } from '../../lib/host-facts';
+import { byInitSystem } from '../../lib/host-facts';
 import { quote, sh } from '../../lib/quote';
 import type { ExecResult, Fact, HostFacts, InitSystem } from '../../lib/types';
 
@@ -48,8 +48,8 @@ function sysvStatusCommand(name: string): string {
 }
 
 /**
- * One read for either init system: it branches on the very tests the host facts tell the init
- * system by (lib/host-facts.ts), so it needs no gathered facts and is read in the same round trip
+ * One read for either init system: it branches as the host facts tell the init system
+ * (byInitSystem, lib/host-facts.ts), so it needs no gathered facts and is read in the same round trip
  * as they are (a no-change run of ha-asterisk: one round trip per host, where choosing the
  * command from the facts took two). Its parse reads the host facts' `initSystem`: the test's
  * answer changes only with a reboot into another init (/run/systemd/system exists exactly while
@@ -58,7 +58,7 @@ function sysvStatusCommand(name: string): string {
  * clear error.
  */
 export function initSystemRead(commands: Record<KnownInitSystem, string>): string {
-  return `if ${SYSTEMD_BOOTED}; then ${commands.systemd}; elif ${HAS_INIT_D}; then ${commands.sysvinit}; else false; fi`;
+  return byInitSystem({ ...commands, unknown: 'false' });
 }
 
 export interface ServiceStatus {
